@@ -1,0 +1,233 @@
+"""Student checks: immediate, specific feedback on an exercise answer.
+
+Introduced in: book/01_convolution.ipynb
+
+An exercise is registered once, with an id such as ``"convolution.output_size"``,
+a hint, and a checker: a function that receives the student's answer and
+returns the list of what is wrong (empty when the answer is right). Students
+call :func:`check`; the instructor's grader (``grading/``) calls the same
+:func:`evaluate` on the same answers and adds hidden checks of its own.
+
+Feedback says what arrived, what is wrong with it (shape, dtype, how far off,
+on which input) and gives a hint; it never prints the expected answer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+NOT_ANSWERED = (None, Ellipsis)
+
+
+@dataclasses.dataclass(frozen=True)
+class Exercise:
+    """One registered exercise."""
+
+    id: str  # "chapter.name", e.g. "convolution.output_size"
+    chapter: str  # notebook that asks it, e.g. "book/01_convolution.ipynb"
+    checker: Callable[[Any], list[str]]  # answer -> list of problems (empty: correct)
+    hint: str  # shown when the answer is wrong
+
+
+@dataclasses.dataclass
+class CheckResult:
+    """The outcome of one check."""
+
+    exercise: str  # the exercise id
+    passed: bool  # the answer is right
+    attempted: bool  # False while the answer is still None or ...
+    problems: list[str]  # what is wrong, in words (empty when passed)
+    hint: str  # the exercise's hint
+    _shown: bool = dataclasses.field(default=False, repr=False, compare=False)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def feedback(self) -> str:
+        """The text a student sees."""
+        if self.passed:
+            return f"[PASS] {self.exercise}: correct."
+        if not self.attempted:
+            return f"[TODO] {self.exercise}: not answered yet; replace `...` with your answer and run the check again."
+        lines = [f"[FAIL] {self.exercise}:"]
+        lines += [f"  - {problem}" for problem in self.problems]
+        lines.append(f"  Hint: {self.hint}")
+        return "\n".join(lines)
+
+    def _ipython_display_(self) -> None:
+        if not self._shown:
+            print(self.feedback())
+
+
+_REGISTRY: dict[str, Exercise] = {}
+
+
+def exercise(exercise_id: str, chapter: str, hint: str):
+    """Decorator that registers a checker function under ``exercise_id``.
+
+    Example:
+        >>> @exercise("convolution.output_size", "book/01_convolution.ipynb", hint="...")
+        ... def _check(answer):
+        ...     return compare_number(answer, 15, "the output size")
+    """
+    if not isinstance(exercise_id, str) or exercise_id.count(".") != 1:
+        raise ValueError(f"Expected `exercise_id` to look like 'chapter.name'. Received: exercise_id={exercise_id!r}")
+
+    def register(checker: Callable[[Any], list[str]]):
+        if exercise_id in _REGISTRY:
+            raise ValueError(f"Exercise {exercise_id!r} is registered twice")
+        _REGISTRY[exercise_id] = Exercise(exercise_id, chapter, checker, hint)
+        return checker
+
+    return register
+
+
+def exercises(chapter: str | None = None) -> list[Exercise]:
+    """Registered exercises, all or those of one chapter (e.g. ``"convolution"``)."""
+    _load_exercises()
+    return [item for item in _REGISTRY.values() if chapter is None or item.id.split(".")[0] == chapter]
+
+
+def _load_exercises() -> None:
+    import coursepkg.exercises  # noqa: F401  (registers every chapter's exercises)
+
+
+def evaluate(exercise_id: str, answer: Any) -> CheckResult:
+    """Check ``answer`` without printing; what the grader calls.
+
+    A checker that crashes on a strange answer is reported as a failed check,
+    never as an exception, so one bad answer cannot stop a notebook or a grader.
+    """
+    _load_exercises()
+    if exercise_id not in _REGISTRY:
+        raise ValueError(
+            f"Expected `exercise_id` to be a registered exercise, e.g. {sorted(_REGISTRY)[:3]}. "
+            f"Received: exercise_id={exercise_id!r}"
+        )
+    item = _REGISTRY[exercise_id]
+    if any(answer is marker for marker in NOT_ANSWERED):
+        return CheckResult(exercise_id, False, False, [], item.hint)
+    try:
+        problems = list(item.checker(answer))
+    except Exception as error:  # the student's code raised inside the check
+        problems = [f"checking your answer raised {type(error).__name__}: {error}"]
+    return CheckResult(exercise_id, not problems, True, problems, item.hint)
+
+
+def check(exercise_id: str, answer: Any) -> CheckResult:
+    """Check an exercise answer and print the feedback at once.
+
+    Args:
+        exercise_id: the id given in the exercise, e.g. ``"convolution.output_size"``.
+        answer: the student's value or function.
+
+    Returns:
+        The :class:`CheckResult` (true when the answer passed).
+    """
+    result = evaluate(exercise_id, answer)
+    print(result.feedback())
+    result._shown = True
+    return result
+
+
+# --------------------------------------------------------------------------- comparisons
+
+
+def describe(value: Any) -> str:
+    """A short description of a value for feedback: type, shape and dtype."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of length {len(value)}"
+    if callable(value):
+        return f"the function {getattr(value, '__name__', repr(value))}"
+    return f"{value!r} ({type(value).__name__})"
+
+
+def compare_integer(received: Any, expected: int, what: str) -> list[str]:
+    """Problems with an answer that must be a whole number (counts, sizes)."""
+    if isinstance(received, bool) or not isinstance(received, (int, np.integer, float, np.floating)):
+        return [f"{what} should be a whole number; received {describe(received)}"]
+    if isinstance(received, (float, np.floating)) and not float(received).is_integer():
+        return [f"{what} should be a whole number; received {received!r}"]
+    if int(received) == expected:
+        return []
+    direction = "too large" if received > expected else "too small"
+    return [f"{what}: {int(received)} is {direction}"]
+
+
+def compare_number(received: Any, expected: float, what: str, rel_tol: float = 1e-6, abs_tol: float = 1e-9) -> list[str]:
+    """Problems with a real-valued answer, within a tolerance."""
+    try:
+        value = float(received)
+    except (TypeError, ValueError):
+        return [f"{what} should be a number; received {describe(received)}"]
+    if math.isclose(value, expected, rel_tol=rel_tol, abs_tol=abs_tol):
+        return []
+    direction = "too large" if value > expected else "too small"
+    return [f"{what}: {value:.6g} is {direction} (off by {abs(value - expected):.3g})"]
+
+
+def compare_array(received: Any, expected: np.ndarray, what: str, rtol: float = 1e-5, atol: float = 1e-6) -> list[str]:
+    """Problems with an array answer: type, shape, non-finite values, then values.
+
+    The message gives the largest difference and where it is, not the expected values.
+    """
+    if hasattr(received, "numpy") and not isinstance(received, np.ndarray):
+        received = received.numpy()
+    try:
+        array = np.asarray(received, dtype=np.float64)
+    except (TypeError, ValueError):
+        return [f"{what} should be a numeric array; received {describe(received)}"]
+    expected = np.asarray(expected, dtype=np.float64)
+    if array.shape != expected.shape:
+        return [f"{what} has shape {array.shape}; expected shape {expected.shape}"]
+    if not np.all(np.isfinite(array)):
+        return [f"{what} contains {int(np.sum(~np.isfinite(array)))} NaN or infinite values"]
+    difference = np.abs(array - expected)
+    bad = difference > atol + rtol * np.abs(expected)
+    if not bad.any():
+        return []
+    where = np.unravel_index(int(np.argmax(difference)), difference.shape)
+    return [
+        f"{what}: {int(bad.sum())} of {bad.size} values are off; the largest difference is "
+        f"{difference[where]:.3g} at index {tuple(int(i) for i in where)}"
+    ]
+
+
+def compare_function(
+    function: Any,
+    reference: Callable,
+    cases: Sequence[tuple[tuple, str]],
+    what: str,
+    rtol: float = 1e-5,
+    atol: float = 1e-6,
+) -> list[str]:
+    """Call a student's function on each case and compare with the reference.
+
+    Args:
+        function: the student's function.
+        reference: the reference implementation.
+        cases: ``(args, description)`` pairs; the description names the input
+            in the feedback ("a 5x7 image and a 3x3 kernel").
+        what: name of the function in the feedback.
+
+    Returns:
+        Problems on the first failing case (later cases are not run).
+    """
+    if not callable(function):
+        return [f"{what} should be a function; received {describe(function)}"]
+    for args, description in cases:
+        try:
+            result = function(*[np.array(arg, copy=True) for arg in args])
+        except Exception as error:
+            return [f"{what} raised {type(error).__name__} on {description}: {error}"]
+        problems = compare_array(result, reference(*args), f"{what} on {description}", rtol=rtol, atol=atol)
+        if problems:
+            return problems
+    return []

@@ -1,0 +1,410 @@
+"""Image datasets and sample photographs, with visible offline fallbacks.
+
+Introduced in: book/01_convolution.ipynb (sample images) and
+book/02_layers_and_shapes.ipynb (MNIST).
+
+Each loader first asks Keras for the real dataset (downloaded once, checksummed
+and cached by :mod:`coursepkg.downloads`). Where that is impossible (no network,
+as in CI) it falls back to data that ships with an installed package or is
+generated, and prints one line saying so, with the size of what was loaded.
+The returned :class:`ImageDataset` also carries that description in
+``dataset.source``, so a chapter can quote it next to its results.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import os
+import pathlib
+import struct
+
+import numpy as np
+
+from coursepkg import downloads
+
+MNIST_DIR_ENV_VAR = "COURSEPKG_MNIST_DIR"
+
+MNIST_CLASSES = tuple(str(digit) for digit in range(10))
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)  # fmt: skip
+CIFAR10_CLASSES = (
+    "airplane", "automobile", "bird", "cat", "deer",
+    "dog", "frog", "horse", "ship", "truck",
+)  # fmt: skip
+SHAPE_CLASSES = (
+    "disk", "square", "triangle", "cross", "ring",
+    "horizontal bar", "vertical bar", "diamond", "ellipse", "frame",
+)  # fmt: skip
+
+
+@dataclasses.dataclass
+class ImageDataset:
+    """A train/test split of images with integer labels."""
+
+    name: str  # what the chapter asked for, e.g. "MNIST"
+    x_train: np.ndarray  # (n_train, height, width) or (n_train, height, width, channels), uint8
+    y_train: np.ndarray  # (n_train,), int64 class indices
+    x_test: np.ndarray  # (n_test, ...), uint8
+    y_test: np.ndarray  # (n_test,), int64
+    class_names: tuple[str, ...]  # name of each class index
+    source: str  # where the data came from, in words
+    is_fallback: bool  # True when this is not the dataset that was asked for
+
+    def __post_init__(self) -> None:
+        if len(self.x_train) != len(self.y_train) or len(self.x_test) != len(self.y_test):
+            raise ValueError(
+                "Expected as many labels as images. Received: "
+                f"{len(self.x_train)} train images, {len(self.y_train)} train labels, "
+                f"{len(self.x_test)} test images, {len(self.y_test)} test labels"
+            )
+
+    def __str__(self) -> str:
+        shape = "x".join(str(size) for size in self.x_train.shape[1:])
+        return (
+            f"{self.name}: {len(self.x_train):,} train + {len(self.x_test):,} test images "
+            f"of {shape}, {len(self.class_names)} classes; source: {self.source}"
+        )
+
+    def subset(self, n_train: int | None = None, n_test: int | None = None, seed: int = 0):
+        """A random, class-balanced-in-expectation subset (for fast mode).
+
+        Args:
+            n_train: number of training images to keep (``None`` keeps all).
+            n_test: number of test images to keep (``None`` keeps all).
+            seed: seed of the random choice.
+
+        Returns:
+            A new :class:`ImageDataset`; the source says it is a subset.
+        """
+        rng = np.random.default_rng(seed)
+
+        def pick(x, y, n, argument):
+            if n is None or n >= len(x):
+                return x, y
+            if not isinstance(n, (int, np.integer)) or n <= 0:
+                raise ValueError(f"Expected `{argument}` to be a positive integer. Received: {argument}={n!r}")
+            index = np.sort(rng.choice(len(x), size=n, replace=False))
+            return x[index], y[index]
+
+        x_train, y_train = pick(self.x_train, self.y_train, n_train, "n_train")
+        x_test, y_test = pick(self.x_test, self.y_test, n_test, "n_test")
+        return dataclasses.replace(
+            self, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
+            source=f"{self.source} (random subset: {len(x_train):,} train, {len(x_test):,} test)",
+        )  # fmt: skip
+
+
+def _announce(dataset: ImageDataset) -> ImageDataset:
+    marker = "FALLBACK, not the real dataset" if dataset.is_fallback else "real data"
+    print(f"[coursepkg] {dataset} [{marker}]")
+    return dataset
+
+
+def _as_labels(y) -> np.ndarray:
+    return np.asarray(y).reshape(-1).astype(np.int64)
+
+
+# --------------------------------------------------------------------------- IDX files
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file (the MNIST format), gzip-compressed or not.
+
+    Args:
+        path: path of an ``*-idx?-ubyte`` file, optionally ending in ``.gz``.
+
+    Returns:
+        The array, with the shape and dtype stored in the file's header.
+
+    Raises:
+        ValueError: the file is not a well-formed IDX file.
+    """
+    path = pathlib.Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as handle:
+        data = handle.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0:
+        raise ValueError(f"Expected an IDX file (magic 0x0000). Received: path={str(path)!r}")
+    dtypes = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+    type_code, n_dims = data[2], data[3]
+    if type_code not in dtypes:
+        raise ValueError(f"Unknown IDX type code 0x{type_code:02x} in {path}")
+    shape = struct.unpack(f">{n_dims}I", data[4 : 4 + 4 * n_dims])
+    dtype = np.dtype(dtypes[type_code])
+    body = data[4 + 4 * n_dims :]
+    expected = int(np.prod(shape)) * dtype.itemsize
+    if len(body) != expected:
+        raise ValueError(
+            f"IDX file {path} is truncated or padded: header says {shape} "
+            f"({expected} bytes), body has {len(body)} bytes"
+        )
+    return np.frombuffer(body, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _mnist_from_idx_dir(directory: pathlib.Path, seed: int = 0) -> ImageDataset:
+    """MNIST from local IDX files: the full set, or only the 10k test set split 80/20."""
+
+    def find(stem):
+        for name in (stem, stem + ".gz"):
+            if (directory / name).is_file():
+                return directory / name
+        return None
+
+    test_images, test_labels = find("t10k-images-idx3-ubyte"), find("t10k-labels-idx1-ubyte")
+    train_images, train_labels = find("train-images-idx3-ubyte"), find("train-labels-idx1-ubyte")
+    if test_images is None or test_labels is None:
+        raise FileNotFoundError(f"No t10k-images/labels IDX files in {directory}")
+    x_test, y_test = read_idx(test_images), _as_labels(read_idx(test_labels))
+    if train_images is not None and train_labels is not None:
+        x_train, y_train = read_idx(train_images), _as_labels(read_idx(train_labels))
+        source = f"MNIST IDX files in {directory}"
+    else:
+        order = np.random.default_rng(seed).permutation(len(x_test))
+        cut = int(0.8 * len(order))
+        x_train, y_train = x_test[order[:cut]], y_test[order[:cut]]
+        x_test, y_test = x_test[order[cut:]], y_test[order[cut:]]
+        source = (
+            f"real MNIST digits from the 10k test set in {directory}, split 80/20 "
+            "(the 60k training files are absent)"
+        )
+    return ImageDataset("MNIST", x_train, y_train, x_test, y_test, MNIST_CLASSES, source, True)
+
+
+# --------------------------------------------------------------------------- fallbacks
+
+
+def digits_as_mnist(seed: int = 0) -> ImageDataset:
+    """scikit-learn's 1,797 handwritten digits (8x8), resized to MNIST's 28x28 layout.
+
+    Like MNIST, each digit is scaled into a 20x20 box centred in a 28x28 frame,
+    with white ink on black, as uint8 in 0..255. 80% train, 20% test.
+    """
+    from sklearn.datasets import load_digits
+    from skimage.transform import resize
+
+    digits = load_digits()
+    small = digits.images / 16.0  # (1797, 8, 8) in [0, 1]
+    boxes = resize(small, (len(small), 20, 20), order=1, anti_aliasing=False)
+    images = np.zeros((len(small), 28, 28), dtype=np.uint8)
+    images[:, 4:24, 4:24] = np.clip(boxes * 255.0, 0, 255).round().astype(np.uint8)
+    labels = digits.target.astype(np.int64)
+    order = np.random.default_rng(seed).permutation(len(images))
+    cut = int(0.8 * len(order))
+    return ImageDataset(
+        "MNIST", images[order[:cut]], labels[order[:cut]], images[order[cut:]], labels[order[cut:]],
+        MNIST_CLASSES, "scikit-learn's handwritten digits (8x8, 1,797 images) resized to 28x28",
+        True,
+    )  # fmt: skip
+
+
+def make_shapes(
+    n_images: int,
+    image_size: int = 32,
+    channels: int = 3,
+    noise: float = 0.08,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Generate a 10-class dataset of drawn shapes (a stand-in for CIFAR-10/Fashion-MNIST).
+
+    Each image shows one shape of :data:`SHAPE_CLASSES` at a random position,
+    size and (for colour images) random foreground and background colours,
+    plus Gaussian pixel noise, so that colour alone never gives the class away.
+
+    Args:
+        n_images: number of images (balanced over the 10 classes).
+        image_size: height and width in pixels, at least 16.
+        channels: 1 (grey) or 3 (RGB).
+        noise: standard deviation of the pixel noise, in [0, 1] units.
+        seed: seed of the generator.
+
+    Returns:
+        ``(images, labels)``: uint8 array (n, size, size, channels) or
+        (n, size, size) when ``channels == 1``, and int64 labels.
+    """
+    from skimage import draw
+
+    if not isinstance(n_images, (int, np.integer)) or n_images <= 0:
+        raise ValueError(f"Expected `n_images` to be a positive integer. Received: n_images={n_images!r}")
+    if not isinstance(image_size, (int, np.integer)) or image_size < 16:
+        raise ValueError(f"Expected `image_size` to be an integer >= 16. Received: image_size={image_size!r}")
+    if channels not in (1, 3):
+        raise ValueError(f"Expected `channels` to be 1 or 3. Received: channels={channels!r}")
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n_images) % len(SHAPE_CLASSES)
+    rng.shuffle(labels)
+    images = np.empty((n_images, image_size, image_size, channels), dtype=np.float32)
+    shape = (image_size, image_size)
+    for index, label in enumerate(labels):
+        radius = rng.uniform(0.22, 0.38) * image_size
+        row, col = rng.uniform(radius + 1, image_size - radius - 1, size=2)
+        mask = np.zeros(shape, dtype=bool)
+        if label == 0:  # disk
+            mask[draw.disk((row, col), radius, shape=shape)] = True
+        elif label == 1:  # square
+            half = radius * 0.8
+            mask[draw.rectangle((row - half, col - half), (row + half, col + half), shape=shape)] = True
+        elif label == 2:  # triangle
+            mask[draw.polygon([row - radius, row + radius * 0.7, row + radius * 0.7],
+                              [col, col - radius, col + radius], shape=shape)] = True  # fmt: skip
+        elif label == 3:  # cross
+            width = max(radius * 0.3, 1.5)
+            mask[draw.rectangle((row - radius, col - width), (row + radius, col + width), shape=shape)] = True
+            mask[draw.rectangle((row - width, col - radius), (row + width, col + radius), shape=shape)] = True
+        elif label == 4:  # ring
+            mask[draw.disk((row, col), radius, shape=shape)] = True
+            mask[draw.disk((row, col), radius * 0.55, shape=shape)] = False
+        elif label == 5:  # horizontal bar
+            width = max(radius * 0.3, 1.5)
+            mask[draw.rectangle((row - width, col - radius), (row + width, col + radius), shape=shape)] = True
+        elif label == 6:  # vertical bar
+            width = max(radius * 0.3, 1.5)
+            mask[draw.rectangle((row - radius, col - width), (row + radius, col + width), shape=shape)] = True
+        elif label == 7:  # diamond
+            mask[draw.polygon([row - radius, row, row + radius, row],
+                              [col, col + radius, col, col - radius], shape=shape)] = True  # fmt: skip
+        elif label == 8:  # ellipse, wide or tall
+            radii = (radius, radius * 0.5) if rng.random() < 0.5 else (radius * 0.5, radius)
+            mask[draw.ellipse(row, col, radii[0], radii[1], shape=shape)] = True
+        else:  # frame: hollow square
+            half, inner = radius * 0.85, radius * 0.5
+            mask[draw.rectangle((row - half, col - half), (row + half, col + half), shape=shape)] = True
+            mask[draw.rectangle((row - inner, col - inner), (row + inner, col + inner), shape=shape)] = False
+        background = rng.uniform(0.0, 1.0, size=channels)
+        foreground = rng.uniform(0.0, 1.0, size=channels)
+        while np.abs(foreground - background).max() < 0.35:  # keep the shape visible
+            foreground = rng.uniform(0.0, 1.0, size=channels)
+        image = np.where(mask[..., None], foreground, background)
+        images[index] = image + rng.normal(0.0, noise, size=image.shape)
+    images = np.clip(images * 255.0, 0, 255).round().astype(np.uint8)
+    if channels == 1:
+        images = images[..., 0]
+    return images, labels.astype(np.int64)
+
+
+def _shapes_dataset(name, n_train, n_test, image_size, channels, seed) -> ImageDataset:
+    x_train, y_train = make_shapes(n_train, image_size, channels, seed=seed)
+    x_test, y_test = make_shapes(n_test, image_size, channels, seed=seed + 1)
+    colour = "colour" if channels == 3 else "grey"
+    source = (
+        f"generated {colour} shapes ({image_size}x{image_size}, 10 classes: "
+        f"{', '.join(SHAPE_CLASSES)}) standing in for {name}"
+    )
+    return ImageDataset(name, x_train, y_train, x_test, y_test, SHAPE_CLASSES, source, True)
+
+
+# --------------------------------------------------------------------------- loaders
+
+
+def load_mnist(fallback: bool = True) -> ImageDataset:
+    """MNIST: 60,000 + 10,000 handwritten digits, 28x28 grey, uint8.
+
+    Order of attempts: Keras's download (checksummed, cached); local IDX files
+    in ``$COURSEPKG_MNIST_DIR``; scikit-learn's digits resized to 28x28.
+
+    Args:
+        fallback: when ``False``, raise instead of falling back.
+
+    Returns:
+        An :class:`ImageDataset`; one line saying what was loaded is printed.
+    """
+    try:
+        (x_train, y_train), (x_test, y_test) = downloads.keras_dataset("mnist")
+        return _announce(ImageDataset(
+            "MNIST", x_train, _as_labels(y_train), x_test, _as_labels(y_test), MNIST_CLASSES,
+            "keras.datasets.mnist (LeCun et al. 1998)", False,
+        ))  # fmt: skip
+    except downloads.DownloadError as error:
+        if not fallback:
+            raise
+        reason = str(error).split(":")[0]
+    local = os.environ.get(MNIST_DIR_ENV_VAR)
+    if local and pathlib.Path(local).is_dir():
+        dataset = _mnist_from_idx_dir(pathlib.Path(local))
+    else:
+        dataset = digits_as_mnist()
+    print(f"[coursepkg] {reason}; using a fallback.")
+    return _announce(dataset)
+
+
+def load_fashion_mnist(fallback: bool = True, n_fallback: tuple[int, int] = (6000, 1000)) -> ImageDataset:
+    """Fashion-MNIST (Xiao et al. 2017): 60,000 + 10,000 clothing images, 28x28 grey.
+
+    Offline, falls back to generated grey shapes of the same size.
+
+    Args:
+        fallback: when ``False``, raise instead of falling back.
+        n_fallback: (train, test) sizes of the generated stand-in.
+    """
+    try:
+        (x_train, y_train), (x_test, y_test) = downloads.keras_dataset("fashion_mnist")
+        return _announce(ImageDataset(
+            "Fashion-MNIST", x_train, _as_labels(y_train), x_test, _as_labels(y_test),
+            FASHION_MNIST_CLASSES, "keras.datasets.fashion_mnist (Xiao et al. 2017)", False,
+        ))  # fmt: skip
+    except downloads.DownloadError as error:
+        if not fallback:
+            raise
+        print(f"[coursepkg] {str(error).split(':')[0]}; using a fallback.")
+    return _announce(_shapes_dataset("Fashion-MNIST", *n_fallback, image_size=28, channels=1, seed=10))
+
+
+def load_cifar10(fallback: bool = True, n_fallback: tuple[int, int] = (10000, 2000)) -> ImageDataset:
+    """CIFAR-10 (Krizhevsky 2009): 50,000 + 10,000 colour images, 32x32x3.
+
+    Offline, falls back to generated colour shapes of the same size.
+
+    Args:
+        fallback: when ``False``, raise instead of falling back.
+        n_fallback: (train, test) sizes of the generated stand-in.
+    """
+    try:
+        (x_train, y_train), (x_test, y_test) = downloads.keras_dataset("cifar10")
+        return _announce(ImageDataset(
+            "CIFAR-10", x_train, _as_labels(y_train), x_test, _as_labels(y_test),
+            CIFAR10_CLASSES, "keras.datasets.cifar10 (Krizhevsky 2009)", False,
+        ))  # fmt: skip
+    except downloads.DownloadError as error:
+        if not fallback:
+            raise
+        print(f"[coursepkg] {str(error).split(':')[0]}; using a fallback.")
+    return _announce(_shapes_dataset("CIFAR-10", *n_fallback, image_size=32, channels=3, seed=20))
+
+
+# --------------------------------------------------------------------------- photographs
+
+SAMPLE_IMAGES = {
+    "astronaut": "scikit-image: Eileen Collins, NASA (public domain)",
+    "coffee": "scikit-image: a cup of coffee, Rachel Michetti (CC0)",
+    "chelsea": "scikit-image: Chelsea the cat, Stefan van der Walt (CC0)",
+    "rocket": "scikit-image: Falcon 9 launch, SpaceX (CC0)",
+    "camera": "scikit-image: the cameraman (grey)",
+    "coins": "scikit-image: Greek coins (grey)",
+    "grace_hopper": "matplotlib: Grace Hopper, US Navy (public domain)",
+}
+
+
+def sample_image(name: str) -> np.ndarray:
+    """A photograph that ships with scikit-image or matplotlib (works offline).
+
+    Args:
+        name: one of :data:`SAMPLE_IMAGES`.
+
+    Returns:
+        uint8 array, (height, width, 3) for colour or (height, width) for grey.
+    """
+    if name not in SAMPLE_IMAGES:
+        raise ValueError(
+            f"Expected `name` to be one of {sorted(SAMPLE_IMAGES)}. Received: name={name!r}"
+        )
+    if name == "grace_hopper":
+        import matplotlib.cbook
+        import matplotlib.image
+
+        with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as handle:
+            return np.asarray(matplotlib.image.imread(handle, format="jpg"))
+    import skimage.data
+
+    return np.asarray(getattr(skimage.data, name)())
