@@ -9,7 +9,15 @@ __version__ = "0.1.0"
 
 from coursepkg.audio import AudioDataset, load_fsdd, log_mel_spectrogram
 from coursepkg.checking import CheckResult, check, evaluate
-from coursepkg.config import DeviceInfo, device_summary, is_fast, mode_summary, scaled, seed_everything, setup
+from coursepkg.config import (
+    DeviceInfo,
+    device_summary,
+    is_fast,
+    mode_summary,
+    scaled,
+    seed_everything,
+    setup,
+)
 from coursepkg.convolution import (
     CLASSIC_FILTERS,
     classic_filter,

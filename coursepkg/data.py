@@ -124,14 +124,19 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     """
     path = pathlib.Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as handle:
-        data = handle.read()
+    try:
+        with opener(path, "rb") as handle:
+            data = handle.read()
+    except (gzip.BadGzipFile, EOFError) as error:  # not gzip, or a truncated .gz
+        raise ValueError(f"Expected a readable gzip file. Received: path={str(path)!r} ({error})") from error
     if len(data) < 4 or data[0] != 0 or data[1] != 0:
         raise ValueError(f"Expected an IDX file (magic 0x0000). Received: path={str(path)!r}")
     dtypes = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
     type_code, n_dims = data[2], data[3]
     if type_code not in dtypes:
         raise ValueError(f"Unknown IDX type code 0x{type_code:02x} in {path}")
+    if len(data) < 4 + 4 * n_dims:
+        raise ValueError(f"IDX file {path} is truncated: its header announces {n_dims} dimensions")
     shape = struct.unpack(f">{n_dims}I", data[4 : 4 + 4 * n_dims])
     dtype = np.dtype(dtypes[type_code])
     body = data[4 + 4 * n_dims :]
@@ -182,8 +187,8 @@ def digits_as_mnist(seed: int = 0) -> ImageDataset:
     Like MNIST, each digit is scaled into a 20x20 box centred in a 28x28 frame,
     with white ink on black, as uint8 in 0..255. 80% train, 20% test.
     """
-    from sklearn.datasets import load_digits
     from skimage.transform import resize
+    from sklearn.datasets import load_digits
 
     digits = load_digits()
     small = digits.images / 16.0  # (1797, 8, 8) in [0, 1]

@@ -63,6 +63,8 @@ def fetch(
     import keras
 
     target = cache_dir() / cache_subdir / fname
+    # Keras silently uses /tmp/.keras instead of a cache folder that does not exist yet.
+    target.parent.mkdir(parents=True, exist_ok=True)
     try:
         path = pathlib.Path(
             keras.utils.get_file(

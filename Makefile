@@ -1,0 +1,43 @@
+# The course's two commands: `make book` and `make test` (see README.md).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# 1: fast mode (small data, few epochs; minutes on a 2-core CPU). 0: full size.
+FAST ?= 1
+# Real data for tests and CI, when the shared folder is there (never copied into the repo).
+SHARED_DATA ?= ../shared/data
+JOBS ?= 2
+
+export TF_CPP_MIN_LOG_LEVEL := 2
+export MPLBACKEND := Agg
+ifneq ($(wildcard $(SHARED_DATA)/mnist-t10k/t10k-images-idx3-ubyte.gz),)
+export COURSEPKG_MNIST_DIR ?= $(abspath $(SHARED_DATA)/mnist-t10k)
+endif
+ifneq ($(wildcard $(SHARED_DATA)/fsdd-v1.0.10/v1.0.10.tar.gz),)
+export COURSEPKG_FSDD_ARCHIVE ?= $(abspath $(SHARED_DATA)/fsdd-v1.0.10/v1.0.10.tar.gz)
+endif
+
+.PHONY: book test lint clean
+
+# Create the environment and install the package with its book and test extras.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[book,test]"
+	touch $@
+
+# Execute every chapter (cached) and render the HTML book into _build/html.
+book: $(VENV)/.installed
+	COURSEPKG_FAST=$(FAST) $(BIN)/jupyter-book build . --warningiserror --keep-going
+	@echo "Book: $(abspath _build/html/index.html)"
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+
+# Lint, package tests under TensorFlow and JAX, every chapter under nbmake in fast mode.
+test: lint
+	KERAS_BACKEND=tensorflow COURSEPKG_FAST=1 $(BIN)/python -m pytest -n $(JOBS) --nbmake --nbmake-timeout=600 tests book
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(JOBS) tests
+
+clean:
+	rm -rf _build .pytest_cache .ruff_cache

@@ -1,0 +1,90 @@
+"""Parameter and multiplication counts of convolutions, computed from their shapes.
+
+These are the back-of-the-envelope numbers of the lecture: how many weights a
+convolution holds and how many multiplications one forward pass costs. Bias
+additions are not counted as multiplications.
+"""
+
+import math
+from typing import NamedTuple
+
+from ._common import check_choice, check_input_shape, check_positive_int
+
+PADDING_CHOICES = ("same", "valid")
+
+
+class ConvCost(NamedTuple):
+    """Cost of one convolution layer on one image."""
+
+    parameters: int  # number of weights, biases included
+    multiplications: int  # multiply operations of one forward pass
+
+
+def conv_output_size(size, kernel_size, strides=1, padding="same"):
+    """Returns the height (or width) of a convolution's output.
+
+    Args:
+        size: Input height (or width) in pixels.
+        kernel_size: Kernel height (or width).
+        strides: Step of the kernel.
+        padding: `"same"` (output is `ceil(size / strides)`) or `"valid"`
+            (no padding: `floor((size - kernel_size) / strides) + 1`).
+
+    Returns:
+        The output size; 0 or less when the kernel does not fit.
+    """
+    check_choice("padding", padding, PADDING_CHOICES)
+    if padding == "same":
+        return math.ceil(size / strides)
+    return (size - kernel_size) // strides + 1
+
+
+def conv_cost(
+    input_shape,
+    filters,
+    kernel_size,
+    strides=1,
+    padding="same",
+    use_bias=True,
+    depthwise=False,
+):
+    """Returns the parameters and multiplications of a 2D convolution.
+
+    A standard convolution with `k x k` kernels producing `filters` maps of
+    size `h x w` from `c` channels costs `h * w * filters * k * k * c`
+    multiplications and holds `(k * k * c + 1) * filters` parameters. A
+    depthwise convolution filters each channel on its own: `h * w * k * k * c`
+    multiplications, `(k * k + 1) * c` parameters (`filters` is then ignored).
+
+    Args:
+        input_shape: `(height, width, channels)` of the input.
+        filters: Number of output channels.
+        kernel_size: Kernel height and width.
+        strides: Step of the kernel.
+        padding: `"same"` or `"valid"`.
+        use_bias: Whether the layer has a bias per output channel.
+        depthwise: Whether the convolution is depthwise (one filter per channel).
+
+    Returns:
+        A `ConvCost(parameters, multiplications)`.
+    """
+    check_input_shape(input_shape, min_size=1)
+    check_positive_int("filters", filters)
+    check_positive_int("kernel_size", kernel_size)
+    check_positive_int("strides", strides)
+    height, width, channels = input_shape
+    out_height = conv_output_size(height, kernel_size, strides, padding)
+    out_width = conv_output_size(width, kernel_size, strides, padding)
+    if out_height < 1 or out_width < 1:
+        raise ValueError(
+            f"Expected `kernel_size` to fit in the input with padding={padding!r}. "
+            f"Received: kernel_size={kernel_size}, input_shape={tuple(input_shape)}"
+        )
+    if depthwise:
+        filters = channels
+        weights_per_output = kernel_size * kernel_size
+    else:
+        weights_per_output = kernel_size * kernel_size * channels
+    parameters = (weights_per_output + int(use_bias)) * filters
+    multiplications = out_height * out_width * filters * weights_per_output
+    return ConvCost(parameters=parameters, multiplications=multiplications)
