@@ -9,7 +9,6 @@ SHARED_DATA ?= ../shared/data
 JOBS ?= 2
 
 export TF_CPP_MIN_LOG_LEVEL := 2
-export MPLBACKEND := Agg
 ifneq ($(wildcard $(SHARED_DATA)/mnist-t10k/t10k-images-idx3-ubyte.gz),)
 export COURSEPKG_MNIST_DIR ?= $(abspath $(SHARED_DATA)/mnist-t10k)
 endif

@@ -30,6 +30,7 @@ from coursepkg.convolution import (
     receptive_field,
 )
 from coursepkg.data import (
+    SAMPLE_IMAGES,
     ImageDataset,
     load_cifar10,
     load_fashion_mnist,
@@ -48,6 +49,7 @@ __all__ = [
     "DeviceInfo",
     "DownloadError",
     "ImageDataset",
+    "SAMPLE_IMAGES",
     "check",
     "classic_filter",
     "conv2d_params",

@@ -24,6 +24,10 @@ import numpy as np
 NOT_ANSWERED = (None, Ellipsis)
 
 
+class NotAnswered(Exception):
+    """Raised by a comparison when a student's function still returns ``...`` or ``None``."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Exercise:
     """One registered exercise."""
@@ -114,6 +118,8 @@ def evaluate(exercise_id: str, answer: Any) -> CheckResult:
         return CheckResult(exercise_id, False, False, [], item.hint)
     try:
         problems = list(item.checker(answer))
+    except NotAnswered:
+        return CheckResult(exercise_id, False, False, [], item.hint)
     except Exception as error:  # the student's code raised inside the check
         problems = [f"checking your answer raised {type(error).__name__}: {error}"]
     return CheckResult(exercise_id, not problems, True, problems, item.hint)
@@ -163,6 +169,8 @@ def compare_integer(received: Any, expected: int, what: str) -> list[str]:
 
 def compare_number(received: Any, expected: float, what: str, rel_tol: float = 1e-6, abs_tol: float = 1e-9) -> list[str]:
     """Problems with a real-valued answer, within a tolerance."""
+    if isinstance(received, (str, bytes, bool)):  # float() would accept "0.3" and True
+        return [f"{what} should be a number; received {describe(received)}"]
     try:
         value = float(received)
     except (TypeError, ValueError):
@@ -227,6 +235,8 @@ def compare_function(
             result = function(*[np.array(arg, copy=True) for arg in args])
         except Exception as error:
             return [f"{what} raised {type(error).__name__} on {description}: {error}"]
+        if any(result is marker for marker in NOT_ANSWERED):
+            raise NotAnswered(what)
         problems = compare_array(result, reference(*args), f"{what} on {description}", rtol=rtol, atol=atol)
         if problems:
             return problems

@@ -143,21 +143,20 @@ def mode_summary() -> str:
     return f"FULL mode: the chapter's real settings (set {FAST_ENV_VAR}=1 for a quick run)."
 
 
-def setup(seed: int = DEFAULT_SEED) -> DeviceInfo:
+def setup(seed: int = DEFAULT_SEED) -> None:
     """Seed everything and print the mode and device lines a chapter opens with.
+
+    Returns nothing, so that the setup cell shows only the printed lines; call
+    :func:`device_summary` for the :class:`DeviceInfo` itself.
 
     Args:
         seed: seed passed to :func:`seed_everything`.
-
-    Returns:
-        The :class:`DeviceInfo` that was printed.
     """
     seed_everything(seed)
     info = device_summary()
     print(f"coursepkg {_version()} | Python {platform.python_version()} | seed={seed}")
     print(mode_summary())
     print(info)
-    return info
 
 
 def _version() -> str:

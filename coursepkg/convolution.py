@@ -110,11 +110,20 @@ def conv2d_params(in_channels: int, filters: int, kernel_size: int | tuple[int, 
     Each filter has ``kh * kw * in_channels`` weights plus one bias: the
     lecture's 4 filters of 3x3 on an RGB image have 4 x (3x3x3 + 1) = 112.
     """
-    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, (int, np.integer)) else kernel_size
-    for name, value in (("in_channels", in_channels), ("filters", filters), ("kernel height", kh), ("kernel width", kw)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"Expected `{name}` to be a positive integer. Received: {value!r}")
+    for name, value in (("in_channels", in_channels), ("filters", filters)):
+        if not _is_positive_int(value):
+            raise ValueError(f"Expected `{name}` to be a positive integer. Received: {name}={value!r}")
+    pair = (kernel_size, kernel_size) if isinstance(kernel_size, (int, np.integer)) else kernel_size
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2 or not all(_is_positive_int(size) for size in pair):
+        raise ValueError(
+            f"Expected `kernel_size` to be a positive integer or a pair of them. Received: kernel_size={kernel_size!r}"
+        )
+    kh, kw = pair
     return filters * (kh * kw * in_channels + (1 if use_bias else 0))
+
+
+def _is_positive_int(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= 1
 
 
 def receptive_field(kernel_sizes, strides=None) -> int:
@@ -131,11 +140,16 @@ def receptive_field(kernel_sizes, strides=None) -> int:
         The receptive field length.
     """
     kernel_sizes = list(kernel_sizes)
+    if not kernel_sizes:
+        raise ValueError("Expected `kernel_sizes` to name at least one layer. Received: kernel_sizes=[]")
     strides = [1] * len(kernel_sizes) if strides is None else list(strides)
     if len(strides) != len(kernel_sizes):
         raise ValueError(
             f"Expected one stride per layer. Received: {len(kernel_sizes)} kernel sizes, {len(strides)} strides"
         )
+    for name, values in (("kernel_sizes", kernel_sizes), ("strides", strides)):
+        if not all(_is_positive_int(value) for value in values):
+            raise ValueError(f"Expected `{name}` to hold positive integers. Received: {name}={values!r}")
     field, jump = 1, 1
     for kernel, stride in zip(kernel_sizes, strides, strict=True):
         field += (kernel - 1) * jump
@@ -150,9 +164,9 @@ _KIRSCH_NORTH = np.array([[5, 5, 5], [-3, 0, -3], [-3, -3, -3]], dtype=np.float6
 
 def gaussian_kernel(size: int = 5, sigma: float = 1.0) -> np.ndarray:
     """Normalised 2-D Gaussian kernel of odd ``size``."""
-    if not isinstance(size, (int, np.integer)) or size < 1 or size % 2 == 0:
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1 or size % 2 == 0:
         raise ValueError(f"Expected `size` to be a positive odd integer. Received: size={size!r}")
-    if sigma <= 0:
+    if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.integer, np.floating)) or sigma <= 0:
         raise ValueError(f"Expected `sigma` to be positive. Received: sigma={sigma!r}")
     axis = np.arange(size) - size // 2
     kernel = np.exp(-(axis[:, None] ** 2 + axis[None, :] ** 2) / (2.0 * sigma**2))
@@ -160,7 +174,12 @@ def gaussian_kernel(size: int = 5, sigma: float = 1.0) -> np.ndarray:
 
 
 def kirsch_kernels() -> np.ndarray:
-    """The 8 Kirsch compass kernels, N then clockwise (N, NE, E, SE, S, SW, W, NW), shape (8, 3, 3)."""
+    """The 8 Kirsch compass kernels, shape (8, 3, 3).
+
+    Ordered N then clockwise (N, NE, E, SE, S, SW, W, NW) when applied as
+    cross-correlation (:func:`correlate2d`, ``keras.layers.Conv2D``); true
+    convolution flips them, so N and S (and E and W) swap.
+    """
     ring = [(0, 0), (0, 1), (0, 2), (1, 2), (2, 2), (2, 1), (2, 0), (1, 0)]
     values = [_KIRSCH_NORTH[position] for position in ring]
     kernels = []
@@ -183,6 +202,10 @@ CLASSIC_FILTERS = {
     "laplace": np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype=np.float64),
     "laplace_8": np.array([[1, 1, 1], [1, -8, 1], [1, 1, 1]], dtype=np.float64),
 }
+
+
+for _kernel in CLASSIC_FILTERS.values():
+    _kernel.flags.writeable = False  # shared constants: classic_filter() hands out copies
 
 
 def classic_filter(name: str) -> np.ndarray:

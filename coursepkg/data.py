@@ -82,10 +82,12 @@ class ImageDataset:
         rng = np.random.default_rng(seed)
 
         def pick(x, y, n, argument):
-            if n is None or n >= len(x):
+            if n is None:
                 return x, y
-            if not isinstance(n, (int, np.integer)) or n <= 0:
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
                 raise ValueError(f"Expected `{argument}` to be a positive integer. Received: {argument}={n!r}")
+            if n >= len(x):
+                return x, y
             index = np.sort(rng.choice(len(x), size=n, replace=False))
             return x[index], y[index]
 
@@ -399,11 +401,13 @@ def sample_image(name: str) -> np.ndarray:
 
     Returns:
         uint8 array, (height, width, 3) for colour or (height, width) for grey.
+        The photograph's source and licence are printed.
     """
     if name not in SAMPLE_IMAGES:
         raise ValueError(
             f"Expected `name` to be one of {sorted(SAMPLE_IMAGES)}. Received: name={name!r}"
         )
+    print(f"[coursepkg] photograph {name!r}: {SAMPLE_IMAGES[name]}")
     if name == "grace_hopper":
         import matplotlib.cbook
         import matplotlib.image

@@ -16,9 +16,7 @@ WEIGHTS_CHOICES = (None, "imagenet")
 def check_positive_int(name, value):
     """Raises `ValueError` unless `value` is an integer greater than zero."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(
-            f"Expected `{name}` to be a positive integer. Received: {name}={value!r}"
-        )
+        raise ValueError(f"Expected `{name}` to be a positive integer. Received: {name}={value!r}")
 
 
 def check_positive_ints(name, values, length=None):
@@ -41,17 +39,13 @@ def check_positive_ints(name, values, length=None):
 def check_rate(name, value):
     """Raises `ValueError` unless `value` is a number in [0, 1)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
-        raise ValueError(
-            f"Expected `{name}` to be a number in [0, 1). Received: {name}={value!r}"
-        )
+        raise ValueError(f"Expected `{name}` to be a number in [0, 1). Received: {name}={value!r}")
 
 
 def check_choice(name, value, choices):
     """Raises `ValueError` unless `value` is one of `choices`."""
     if value not in choices:
-        raise ValueError(
-            f"Expected `{name}` to be one of {choices}. Received: {name}={value!r}"
-        )
+        raise ValueError(f"Expected `{name}` to be one of {choices}. Received: {name}={value!r}")
 
 
 def check_input_shape(input_shape, min_size, allow_unknown_size=False, channels=None):

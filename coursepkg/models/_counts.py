@@ -5,8 +5,9 @@ convolution holds and how many multiplications one forward pass costs. Bias
 additions are not counted as multiplications.
 """
 
-import math
 from typing import NamedTuple
+
+from coursepkg.convolution import conv_output_size
 
 from ._common import check_choice, check_input_shape, check_positive_int
 
@@ -18,25 +19,6 @@ class ConvCost(NamedTuple):
 
     parameters: int  # number of weights, biases included
     multiplications: int  # multiply operations of one forward pass
-
-
-def conv_output_size(size, kernel_size, strides=1, padding="same"):
-    """Returns the height (or width) of a convolution's output.
-
-    Args:
-        size: Input height (or width) in pixels.
-        kernel_size: Kernel height (or width).
-        strides: Step of the kernel.
-        padding: `"same"` (output is `ceil(size / strides)`) or `"valid"`
-            (no padding: `floor((size - kernel_size) / strides) + 1`).
-
-    Returns:
-        The output size; 0 or less when the kernel does not fit.
-    """
-    check_choice("padding", padding, PADDING_CHOICES)
-    if padding == "same":
-        return math.ceil(size / strides)
-    return (size - kernel_size) // strides + 1
 
 
 def conv_cost(
@@ -72,14 +54,10 @@ def conv_cost(
     check_positive_int("filters", filters)
     check_positive_int("kernel_size", kernel_size)
     check_positive_int("strides", strides)
+    check_choice("padding", padding, PADDING_CHOICES)
     height, width, channels = input_shape
     out_height = conv_output_size(height, kernel_size, strides, padding)
     out_width = conv_output_size(width, kernel_size, strides, padding)
-    if out_height < 1 or out_width < 1:
-        raise ValueError(
-            f"Expected `kernel_size` to fit in the input with padding={padding!r}. "
-            f"Received: kernel_size={kernel_size}, input_shape={tuple(input_shape)}"
-        )
     if depthwise:
         filters = channels
         weights_per_output = kernel_size * kernel_size

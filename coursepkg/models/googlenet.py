@@ -192,8 +192,9 @@ def inception_module(
     )
 
 
-def auxiliary_classifier(x, num_classes, dropout_rate=0.7, classifier_activation="softmax",
-                         name="aux"):
+def auxiliary_classifier(
+    x, num_classes, dropout_rate=0.7, classifier_activation="softmax", name="aux"
+):
     """Applies an auxiliary classifier of GoogLeNet to the maps of module 4a or 4d.
 
     5x5 average pooling with stride 3 (14x14 -> 4x4), 128 1x1 filters, a
@@ -306,7 +307,11 @@ def googlenet(
 
     def conv(tensor, filters, kernel_size, layer_name, strides=1):
         return layers.Conv2D(
-            filters, kernel_size, strides=strides, padding="same", activation="relu",
+            filters,
+            kernel_size,
+            strides=strides,
+            padding="same",
+            activation="relu",
             name=layer_name,
         )(tensor)
 

@@ -116,9 +116,9 @@ def network_in_network(
             filters = (*filters, num_classes)
         x = nin_block(x, filters, kernel_size, name=f"block{block_index}")
         if not is_last:
-            x = layers.MaxPooling2D(
-                3, strides=2, padding="same", name=f"block{block_index}_pool"
-            )(x)  # halves height and width: 32 -> 16 -> 8
+            x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"block{block_index}_pool")(
+                x
+            )  # halves height and width: 32 -> 16 -> 8
             x = layers.Dropout(dropout_rate, name=f"block{block_index}_dropout")(x)
     x = layers.GlobalAveragePooling2D(name="global_avg_pool")(x)  # (batch, num_classes)
     outputs = layers.Activation(classifier_activation, name="predictions")(x)

@@ -452,8 +452,9 @@ def cifar_resnet(
     pooling and a dense classifier: `6n + 2` layers with weights. The paper
     uses option A shortcuts (zero-padding, no parameters), the default here;
     its table 6 lists 0.27M, 0.46M, 0.66M, 0.85M and 1.7M parameters for
-    ResNet-20, 32, 44, 56 and 110, which these models reproduce (272,474
-    parameters for ResNet-20, 270,106 of them trainable).
+    ResNet-20, 32, 44, 56 and 110, which these models reproduce in trainable
+    parameters (269,722 for ResNet-20 and 853,018 for ResNet-56; Keras also
+    counts the batch normalisation statistics, giving 271,098 and 857,082).
 
     With `plain=True` the shortcuts are removed, giving the "plain" networks
     of the paper's figure 6, whose training error grows with depth (plain-56
@@ -477,7 +478,7 @@ def cifar_resnet(
 
     Example:
         >>> cifar_resnet(56).count_params()
-        860026
+        857082
 
     Introduced in: book/09_resnet.ipynb
     """

@@ -1,0 +1,416 @@
+"""Depthwise separable convolutions: Xception (Chollet, 2017) and MobileNet (Howard et al., 2017).
+
+A depthwise separable convolution splits a standard convolution in two: a
+depthwise convolution filters each channel on its own (spatial), then a 1x1
+"pointwise" convolution mixes the channels. Both builders create the same
+weights, in the same order, as `keras.applications.Xception` and
+`keras.applications.MobileNet`, so their ImageNet weights load into them.
+"""
+
+import keras
+from keras import layers
+
+from coursepkg.convolution import conv_output_size
+
+from ._common import (
+    POOLING_CHOICES,
+    check_choice,
+    check_imagenet_arguments,
+    check_input_shape,
+    check_positive_int,
+    check_rate,
+    global_pooling,
+)
+from ._counts import ConvCost, conv_cost
+from ._weights import load_imagenet_weights
+
+XCEPTION_SHAPE = (299, 299, 3)
+# Two unpadded 3x3 convolutions (one with stride 2) and four "same" poolings:
+# 71 is the smallest input that keras.applications.Xception accepts as well.
+XCEPTION_MIN_SIZE = 71
+MOBILENET_SHAPE = (224, 224, 3)
+# MobileNet v1 body: (pointwise filters, stride) of its 13 depthwise separable blocks.
+MOBILENET_BLOCKS = (
+    (64, 1),
+    (128, 2),
+    (128, 1),
+    (256, 2),
+    (256, 1),
+    (512, 2),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (1024, 2),
+    (1024, 1),
+)
+
+
+def separable_conv_cost(input_shape, filters, kernel_size=3, strides=1, use_bias=False):
+    """Compares a standard convolution with its depthwise separable version.
+
+    On an `h x w x c` input with `k x k` kernels and `f` output channels
+    ("same" padding, stride 1):
+
+    - standard: `k*k*c*f` weights and `h*w * k*k*c*f` multiplications;
+    - depthwise then pointwise: `k*k*c + c*f` weights and
+      `h*w * (k*k*c + c*f)` multiplications,
+
+    a ratio of `1/f + 1/k^2`: about 8 to 9 times fewer for 3x3 kernels.
+
+    Reference:
+        [Xception: Deep Learning with Depthwise Separable Convolutions](
+        https://arxiv.org/abs/1610.02357) (Chollet, CVPR 2017);
+        [MobileNets](https://arxiv.org/abs/1704.04861) (Howard et al., 2017),
+        section 3.1.
+
+    Args:
+        input_shape: `(height, width, channels)` of the input.
+        filters: Number of output channels.
+        kernel_size: Kernel height and width.
+        strides: Stride of the (depthwise) convolution.
+        use_bias: Whether each convolution has biases (Xception and MobileNet
+            have none, batch normalisation follows).
+
+    Returns:
+        A pair `(standard, separable)` of `ConvCost(parameters,
+        multiplications)`.
+
+    Example:
+        >>> standard, separable = separable_conv_cost((112, 112, 64), 128)
+        >>> standard.parameters, separable.parameters
+        (73728, 8768)
+
+    Introduced in: book/10_xception_mobilenet.ipynb
+    """
+    standard = conv_cost(input_shape, filters, kernel_size, strides=strides, use_bias=use_bias)
+    depthwise = conv_cost(
+        input_shape, filters, kernel_size, strides=strides, use_bias=use_bias, depthwise=True
+    )
+    height, width, channels = input_shape
+    pointwise_input = (
+        conv_output_size(height, kernel_size, strides),
+        conv_output_size(width, kernel_size, strides),
+        channels,
+    )
+    pointwise = conv_cost(pointwise_input, filters, 1, use_bias=use_bias)
+    separable = ConvCost(
+        parameters=depthwise.parameters + pointwise.parameters,
+        multiplications=depthwise.multiplications + pointwise.multiplications,
+    )
+    return standard, separable
+
+
+def depthwise_separable_conv(
+    x, filters, kernel_size=3, strides=1, depth_multiplier=1, max_value=6.0, name="sepconv"
+):
+    """Applies a MobileNet block: depthwise conv, BN, ReLU6, pointwise 1x1 conv, BN, ReLU6.
+
+    Reference:
+        [MobileNets: Efficient Convolutional Neural Networks for Mobile Vision
+        Applications](https://arxiv.org/abs/1704.04861) (Howard et al., 2017),
+        figure 3.
+
+    With a stride of 2 the input is padded by one pixel at the bottom and
+    right and the depthwise convolution is unpadded, as in
+    `keras.applications.MobileNet` (and TensorFlow's original model). Xception
+    uses the same two convolutions without batch normalisation and activation
+    in between: that is Keras's `SeparableConv2D` layer.
+
+    Args:
+        x: Input tensor `(batch, height, width, channels)`.
+        filters: Number of output channels (filters of the 1x1 convolution).
+        kernel_size: Kernel size of the depthwise convolution.
+        strides: Stride of the depthwise convolution (1 or 2).
+        depth_multiplier: Depthwise output channels per input channel.
+        max_value: Cap of the ReLU (6 in MobileNet); `None` for a plain ReLU.
+        name: Prefix of the layer names `{name}_pad`, `{name}_dw`,
+            `{name}_dw_bn`, `{name}_dw_relu`, `{name}_pw`, `{name}_pw_bn`,
+            `{name}_pw_relu`.
+
+    Returns:
+        Tensor `(batch, height / strides, width / strides, filters)`.
+
+    Example:
+        >>> inputs = keras.Input((112, 112, 32))
+        >>> depthwise_separable_conv(inputs, 64).shape
+        (None, 112, 112, 64)
+
+    Introduced in: book/10_xception_mobilenet.ipynb
+    """
+    check_positive_int("filters", filters)
+    check_positive_int("kernel_size", kernel_size)
+    check_choice("strides", strides, (1, 2))
+    check_positive_int("depth_multiplier", depth_multiplier)
+    if strides == 1:
+        padding = "same"
+    else:
+        x = layers.ZeroPadding2D(((0, 1), (0, 1)), name=f"{name}_pad")(x)
+        padding = "valid"
+    x = layers.DepthwiseConv2D(
+        kernel_size,
+        strides=strides,
+        padding=padding,
+        depth_multiplier=depth_multiplier,
+        use_bias=False,
+        name=f"{name}_dw",
+    )(x)  # (batch, height / strides, width / strides, channels * depth_multiplier)
+    x = layers.BatchNormalization(name=f"{name}_dw_bn")(x)
+    x = layers.ReLU(max_value, name=f"{name}_dw_relu")(x)
+    x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_pw")(x)  # mixes the channels
+    x = layers.BatchNormalization(name=f"{name}_pw_bn")(x)
+    return layers.ReLU(max_value, name=f"{name}_pw_relu")(x)
+
+
+def _xception_entry_block(x, filters, block_index, activate_first=True):
+    """Two separable convolutions and a strided pooling, plus a strided 1x1 projection."""
+    prefix = f"block{block_index}"
+    residual = layers.Conv2D(
+        filters, 1, strides=2, padding="same", use_bias=False, name=f"{prefix}_residual_conv"
+    )(x)
+    residual = layers.BatchNormalization(name=f"{prefix}_residual_bn")(residual)
+    if activate_first:
+        x = layers.Activation("relu", name=f"{prefix}_sepconv1_act")(x)
+    x = layers.SeparableConv2D(
+        filters, 3, padding="same", use_bias=False, name=f"{prefix}_sepconv1"
+    )(x)
+    x = layers.BatchNormalization(name=f"{prefix}_sepconv1_bn")(x)
+    x = layers.Activation("relu", name=f"{prefix}_sepconv2_act")(x)
+    x = layers.SeparableConv2D(
+        filters, 3, padding="same", use_bias=False, name=f"{prefix}_sepconv2"
+    )(x)
+    x = layers.BatchNormalization(name=f"{prefix}_sepconv2_bn")(x)
+    x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"{prefix}_pool")(x)
+    return layers.Add(name=f"{prefix}_add")([x, residual])
+
+
+def xception(
+    include_top=True,
+    weights=None,
+    input_shape=XCEPTION_SHAPE,
+    num_classes=1000,
+    pooling=None,
+    middle_blocks=8,
+    classifier_activation="softmax",
+    name="xception",
+):
+    """Builds Xception: Inception modules pushed to the extreme, 22,910,480 parameters.
+
+    Reference:
+        [Xception: Deep Learning with Depthwise Separable Convolutions](
+        https://arxiv.org/abs/1610.02357) (Chollet, CVPR 2017)
+
+    Every Inception module is replaced by depthwise separable convolutions
+    (one spatial filter per channel, then 1x1 convolutions across channels),
+    with residual connections: an entry flow (two convolutions and three
+    blocks with strided pooling), a middle flow of `middle_blocks` identical
+    blocks of three separable convolutions on 19x19x728 maps, and an exit
+    flow.
+
+    Same layers and weight shapes, in the same order, as
+    `keras.applications.Xception` (22,910,480 parameters, 22,855,952
+    trainable); the residual 1x1 convolutions, unnamed in Keras, are named
+    `block{i}_residual_conv` here.
+
+    Args:
+        include_top: Whether to add the pooling and classifier.
+        weights: `None` (random initialisation) or `"imagenet"` (download the
+            weights of `keras.applications.Xception` and copy them in; needs
+            the defaults of `num_classes`, `input_shape` and `middle_blocks`).
+        input_shape: `(height, width, channels)`, at least 71x71; `None`
+            height and width are allowed.
+        num_classes: Number of output classes.
+        pooling: With `include_top=False`: `None`, `"avg"` or `"max"`.
+        middle_blocks: Number of blocks of the middle flow (8 in the paper).
+        classifier_activation: Activation of `predictions`; `None` returns
+            logits.
+        name: Name of the model.
+
+    Returns:
+        A `keras.Model`.
+
+    Example:
+        >>> xception().count_params()
+        22910480
+
+    Introduced in: book/10_xception_mobilenet.ipynb
+    """
+    check_imagenet_arguments(weights, include_top, num_classes, input_shape, XCEPTION_SHAPE)
+    check_input_shape(input_shape, min_size=XCEPTION_MIN_SIZE, allow_unknown_size=True)
+    check_positive_int("num_classes", num_classes)
+    check_choice("pooling", pooling, POOLING_CHOICES)
+    check_positive_int("middle_blocks", middle_blocks)
+    if weights == "imagenet" and middle_blocks != 8:
+        raise ValueError(
+            "Expected `middle_blocks=8` with `weights='imagenet'`. "
+            f"Received: middle_blocks={middle_blocks}"
+        )
+
+    inputs = keras.Input(shape=input_shape, name="image")  # (batch, 299, 299, 3)
+    # Entry flow.
+    x = layers.Conv2D(32, 3, strides=2, use_bias=False, name="block1_conv1")(inputs)
+    x = layers.BatchNormalization(name="block1_conv1_bn")(x)
+    x = layers.Activation("relu", name="block1_conv1_act")(x)  # (batch, 149, 149, 32)
+    x = layers.Conv2D(64, 3, use_bias=False, name="block1_conv2")(x)
+    x = layers.BatchNormalization(name="block1_conv2_bn")(x)
+    x = layers.Activation("relu", name="block1_conv2_act")(x)  # (batch, 147, 147, 64)
+    x = _xception_entry_block(x, 128, 2, activate_first=False)  # (batch, 74, 74, 128)
+    x = _xception_entry_block(x, 256, 3)  # (batch, 37, 37, 256)
+    x = _xception_entry_block(x, 728, 4)  # (batch, 19, 19, 728)
+
+    # Middle flow: residual blocks of three separable convolutions.
+    for block_index in range(5, 5 + middle_blocks):
+        prefix = f"block{block_index}"
+        residual = x
+        for conv_index in (1, 2, 3):
+            x = layers.Activation("relu", name=f"{prefix}_sepconv{conv_index}_act")(x)
+            x = layers.SeparableConv2D(
+                728, 3, padding="same", use_bias=False, name=f"{prefix}_sepconv{conv_index}"
+            )(x)
+            x = layers.BatchNormalization(name=f"{prefix}_sepconv{conv_index}_bn")(x)
+        x = layers.Add(name=f"{prefix}_add")([x, residual])
+
+    # Exit flow.
+    prefix = f"block{5 + middle_blocks}"
+    residual = layers.Conv2D(
+        1024, 1, strides=2, padding="same", use_bias=False, name=f"{prefix}_residual_conv"
+    )(x)
+    residual = layers.BatchNormalization(name=f"{prefix}_residual_bn")(residual)
+    for conv_index, filters in ((1, 728), (2, 1024)):
+        x = layers.Activation("relu", name=f"{prefix}_sepconv{conv_index}_act")(x)
+        x = layers.SeparableConv2D(
+            filters, 3, padding="same", use_bias=False, name=f"{prefix}_sepconv{conv_index}"
+        )(x)
+        x = layers.BatchNormalization(name=f"{prefix}_sepconv{conv_index}_bn")(x)
+    x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"{prefix}_pool")(x)
+    x = layers.Add(name=f"{prefix}_add")([x, residual])  # (batch, 10, 10, 1024)
+
+    prefix = f"block{6 + middle_blocks}"
+    for conv_index, filters in ((1, 1536), (2, 2048)):
+        x = layers.SeparableConv2D(
+            filters, 3, padding="same", use_bias=False, name=f"{prefix}_sepconv{conv_index}"
+        )(x)
+        x = layers.BatchNormalization(name=f"{prefix}_sepconv{conv_index}_bn")(x)
+        x = layers.Activation("relu", name=f"{prefix}_sepconv{conv_index}_act")(x)
+    # (batch, 10, 10, 2048)
+    if include_top:
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
+    else:
+        x = global_pooling(x, pooling)
+    model = keras.Model(inputs, x, name=name)
+    if weights == "imagenet":
+        load_imagenet_weights(
+            model,
+            keras.applications.Xception,
+            include_top=include_top,
+            input_shape=input_shape,
+            classifier_activation=None,
+        )
+    return model
+
+
+def mobilenet(
+    include_top=True,
+    weights=None,
+    input_shape=MOBILENET_SHAPE,
+    num_classes=1000,
+    pooling=None,
+    alpha=1.0,
+    depth_multiplier=1,
+    dropout_rate=1e-3,
+    classifier_activation="softmax",
+    name="mobilenet",
+):
+    """Builds MobileNet v1: 13 depthwise separable blocks, 4,253,864 parameters.
+
+    Reference:
+        [MobileNets: Efficient Convolutional Neural Networks for Mobile Vision
+        Applications](https://arxiv.org/abs/1704.04861) (Howard et al., 2017),
+        table 1.
+
+    A strided 3x3 convolution, then 13 `depthwise_separable_conv` blocks
+    (64 to 1024 filters, five with stride 2), global average pooling, dropout
+    and a 1x1 convolution as classifier. Same weights, in the same order, as
+    `keras.applications.MobileNet` (4,253,864 parameters, 4,231,976
+    trainable); the blocks are named `block1` to `block13` here rather than
+    Keras's `conv_dw_1`/`conv_pw_1`.
+
+    Args:
+        include_top: Whether to add the pooling and classifier.
+        weights: `None` (random initialisation) or `"imagenet"` (download the
+            weights of `keras.applications.MobileNet` and copy them in; needs
+            `alpha` in {0.25, 0.5, 0.75, 1.0}, `depth_multiplier=1`, and
+            `num_classes=1000` with a 224x224x3 input when `include_top=True`).
+        input_shape: `(height, width, channels)`, at least 32x32; `None`
+            height and width are allowed.
+        num_classes: Number of output classes.
+        pooling: With `include_top=False`: `None`, `"avg"` or `"max"`.
+        alpha: Width multiplier: every layer has `int(filters * alpha)`
+            filters (the paper's alpha).
+        depth_multiplier: Resolution multiplier of the depthwise
+            convolutions (channels out per channel in).
+        dropout_rate: Dropout before the classifier.
+        classifier_activation: Activation of `predictions`; `None` returns
+            logits.
+        name: Name of the model.
+
+    Returns:
+        A `keras.Model`.
+
+    Example:
+        >>> mobilenet().count_params()
+        4253864
+
+    Introduced in: book/10_xception_mobilenet.ipynb
+    """
+    check_imagenet_arguments(weights, include_top, num_classes, input_shape, MOBILENET_SHAPE)
+    check_input_shape(input_shape, min_size=32, allow_unknown_size=True)
+    check_positive_int("num_classes", num_classes)
+    check_choice("pooling", pooling, POOLING_CHOICES)
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or alpha <= 0:
+        raise ValueError(f"Expected `alpha` to be a positive number. Received: alpha={alpha!r}")
+    check_positive_int("depth_multiplier", depth_multiplier)
+    check_rate("dropout_rate", dropout_rate)
+    if weights == "imagenet" and (alpha not in (0.25, 0.5, 0.75, 1.0) or depth_multiplier != 1):
+        raise ValueError(
+            "Expected `alpha` in (0.25, 0.5, 0.75, 1.0) and `depth_multiplier=1` with "
+            f"`weights='imagenet'`. Received: alpha={alpha}, depth_multiplier={depth_multiplier}"
+        )
+
+    inputs = keras.Input(shape=input_shape, name="image")  # (batch, 224, 224, 3)
+    x = layers.Conv2D(int(32 * alpha), 3, strides=2, padding="same", use_bias=False, name="conv1")(
+        inputs
+    )  # (batch, 112, 112, 32)
+    x = layers.BatchNormalization(name="conv1_bn")(x)
+    x = layers.ReLU(6.0, name="conv1_relu")(x)
+    for block_index, (filters, strides) in enumerate(MOBILENET_BLOCKS, start=1):
+        x = depthwise_separable_conv(
+            x,
+            int(filters * alpha),
+            strides=strides,
+            depth_multiplier=depth_multiplier,
+            name=f"block{block_index}",
+        )
+    # (batch, 7, 7, 1024)
+    if include_top:
+        x = layers.GlobalAveragePooling2D(keepdims=True, name="avg_pool")(x)  # (batch, 1, 1, 1024)
+        x = layers.Dropout(dropout_rate, name="dropout")(x)
+        # A 1x1 convolution rather than a dense layer, as in Keras, so that weights load.
+        x = layers.Conv2D(num_classes, 1, name="conv_preds")(x)
+        x = layers.Reshape((num_classes,), name="reshape")(x)
+        x = layers.Activation(classifier_activation, name="predictions")(x)
+    else:
+        x = global_pooling(x, pooling)
+    model = keras.Model(inputs, x, name=name)
+    if weights == "imagenet":
+        load_imagenet_weights(
+            model,
+            keras.applications.MobileNet,
+            include_top=include_top,
+            input_shape=input_shape,
+            alpha=alpha,
+            classifier_activation=None,
+        )
+    return model

@@ -1,0 +1,326 @@
+"""FSDD loading against the real archive and synthetic ones, and log-mel spectrograms vs librosa."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import pathlib
+import tarfile
+import wave
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from coursepkg import audio
+from coursepkg.downloads import DownloadError
+
+TOP = "free-spoken-digit-dataset-1.0.10"  # top folder of GitHub's tag archive
+ALL_NAMES = [
+    f"{digit}_{speaker}_{take}.wav"
+    for digit, speaker, take in itertools.product(
+        range(10), audio.FSDD_SPEAKERS, range(audio.FSDD_TAKES)
+    )
+]
+
+
+def wav_bytes(samples: np.ndarray, rate: int = 8000, channels: int = 1) -> bytes:
+    """16-bit PCM WAV written with the standard library."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as handle:
+        handle.setnchannels(channels)
+        handle.setsampwidth(2)
+        handle.setframerate(rate)
+        handle.writeframes(np.asarray(samples, dtype="<i2").tobytes())
+    return buffer.getvalue()
+
+
+def synthetic_samples(name: str) -> np.ndarray:
+    """Reproducible int16 samples of a recording; lengths differ between recordings."""
+    rng = np.random.default_rng(ALL_NAMES.index(name) if name in ALL_NAMES else 0)
+    return rng.integers(-32768, 32767, size=int(rng.integers(50, 200)), endpoint=True).astype(
+        np.int16
+    )
+
+
+def write_archive(path: pathlib.Path, members: dict[str, bytes]) -> pathlib.Path:
+    with tarfile.open(path, "w:gz") as tar:
+        for name, content in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    return path
+
+
+def _cache_folder(keras_home: pathlib.Path) -> pathlib.Path:
+    return keras_home / "datasets" / f"fsdd-{audio.FSDD_VERSION}"
+
+
+def _assert_nothing_left(keras_home: pathlib.Path) -> None:
+    folder = _cache_folder(keras_home)
+    assert not (folder / "recordings").exists()
+    assert not any(folder.glob(".partial-*"))  # (nothing at all when the folder is absent)
+
+
+@pytest.fixture(scope="module")
+def synthetic_archive(tmp_path_factory) -> pathlib.Path:
+    """A tag-archive look-alike: 3,000 short synthetic recordings plus files to ignore."""
+    members = {f"{TOP}/recordings/{name}": wav_bytes(synthetic_samples(name)) for name in ALL_NAMES}
+    members[f"{TOP}/README.md"] = b"# Free Spoken Digit Dataset\n"
+    members[f"{TOP}/utils/spectogramer.py"] = b"print('not a recording')\n"
+    members[f"{TOP}/recordings/notes.txt"] = b"not a recording either\n"
+    return write_archive(tmp_path_factory.mktemp("synthetic") / "v1.0.10.tar.gz", members)
+
+
+@pytest.fixture(scope="module")
+def fsdd(fsdd_archive, tmp_path_factory):
+    """(keras_home, dataset): the real archive unpacked once for the module into its own cache."""
+    home = tmp_path_factory.mktemp("fsdd_keras_home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KERAS_HOME", str(home))
+        dataset = audio.load_fsdd(archive=fsdd_archive)
+    return home, dataset
+
+
+# --------------------------------------------------------------------------- the real archive
+
+
+def test_real_fsdd_counts_and_official_split(fsdd):
+    _, dataset = fsdd
+    assert len(dataset) == 3000 and dataset.sample_rate == audio.FSDD_SAMPLE_RATE == 8000
+    assert (
+        sorted(set(dataset.speakers.tolist())) == sorted(audio.FSDD_SPEAKERS)
+        and len(audio.FSDD_SPEAKERS) == 6
+    )
+    assert np.bincount(dataset.labels).tolist() == [300] * 10
+    assert dataset.takes.min() == 0 and dataset.takes.max() == 49
+    is_test = dataset.is_test
+    np.testing.assert_array_equal(is_test, dataset.takes <= 4)
+    assert (int((~is_test).sum()), int(is_test.sum())) == (2700, 300)
+    # the test set holds 5 takes of every digit by every speaker
+    pairs = {}
+    for digit, speaker in zip(dataset.labels[is_test], dataset.speakers[is_test]):
+        pairs[digit, speaker] = pairs.get((digit, speaker), 0) + 1
+    assert len(pairs) == 60 and set(pairs.values()) == {5}
+    assert "2,700 train, 300 test" in str(dataset) and "CC BY-SA 4.0" in dataset.source
+
+
+def test_real_fsdd_waveforms_match_the_wav_files(fsdd, fsdd_archive):
+    _, dataset = fsdd
+    assert all(w.dtype == np.float32 and w.ndim == 1 and len(w) > 0 for w in dataset.waveforms)
+    assert min(w.min() for w in dataset.waveforms) >= -1.0
+    assert max(w.max() for w in dataset.waveforms) <= 1.0
+    index = {
+        (int(label), str(speaker), int(take)): i
+        for i, (label, speaker, take) in enumerate(
+            zip(dataset.labels, dataset.speakers, dataset.takes)
+        )
+    }
+    checked = 0
+    with tarfile.open(fsdd_archive) as tar:
+        for digit, speaker, take in [(0, "george", 0), (7, "yweweler", 49), (3, "theo", 12)]:
+            member = tar.extractfile(f"{TOP}/recordings/{digit}_{speaker}_{take}.wav")
+            with wave.open(member, "rb") as handle:
+                assert handle.getframerate() == 8000 and handle.getnchannels() == 1
+                width = handle.getsampwidth()
+                raw = handle.readframes(handle.getnframes())
+            if width == 2:
+                expected = np.frombuffer(raw, dtype="<i2") / 32768.0
+            elif width == 1:
+                expected = (np.frombuffer(raw, dtype=np.uint8).astype(np.float64) - 128) / 128.0
+            else:
+                continue
+            np.testing.assert_allclose(
+                dataset.waveforms[index[digit, speaker, take]], expected, atol=1e-7
+            )
+            checked += 1
+    assert checked > 0
+
+
+def test_real_fsdd_second_call_uses_the_cache(fsdd, monkeypatch, tmp_path, capsys):
+    home, first = fsdd
+    folder = _cache_folder(home) / "recordings"
+    assert (folder / ".verified").is_file() and len(list(folder.glob("*.wav"))) == 3000
+    assert list(_cache_folder(home).glob(".partial-*")) == []
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    again = audio.load_fsdd(archive=tmp_path / "no-such-archive.tar.gz")
+    assert len(again) == 3000
+    np.testing.assert_array_equal(again.labels, first.labels)
+    np.testing.assert_array_equal(again.waveforms[123], first.waveforms[123])
+    assert "FSDD: 3,000 recordings" in capsys.readouterr().out
+
+
+def test_truncated_real_archive_is_rejected(fsdd_archive, keras_home, tmp_path):
+    broken = tmp_path / "v1.0.10.tar.gz"
+    broken.write_bytes(fsdd_archive.read_bytes()[:2_000_000])
+    with pytest.raises(DownloadError, match="FSDD archive"):
+        audio.load_fsdd(archive=broken)
+    _assert_nothing_left(keras_home)
+
+
+# --------------------------------------------------------------------------- synthetic archives
+
+
+def test_load_fsdd_from_a_synthetic_archive(synthetic_archive, keras_home, monkeypatch, capsys):
+    # an interrupted earlier run left an unverified folder behind
+    stale = _cache_folder(keras_home) / "recordings"
+    stale.mkdir(parents=True)
+    (stale / "0_george_0.wav").write_bytes(b"left over from an interrupted run")
+    (stale / "junk.wav").write_bytes(b"")
+    monkeypatch.setenv(audio.FSDD_ARCHIVE_ENV_VAR, synthetic_archive.as_uri())  # no `archive`
+    dataset = audio.load_fsdd()
+    assert len(dataset) == 3000
+    # only the recordings are unpacked, and the stale folder is gone
+    assert sorted(path.name for path in stale.iterdir()) == sorted([*ALL_NAMES, ".verified"])
+    assert list(_cache_folder(keras_home).glob(".partial-*")) == []
+    for i in (0, 1234, 2999):
+        name = f"{dataset.labels[i]}_{dataset.speakers[i]}_{dataset.takes[i]}.wav"
+        np.testing.assert_array_equal(dataset.waveforms[i], synthetic_samples(name) / 32768.0)
+    assert synthetic_archive.is_file()  # a local archive is read, not moved or deleted
+    assert synthetic_archive.as_uri() in dataset.source
+    assert "FSDD: 3,000 recordings" in capsys.readouterr().out
+
+
+def test_archive_with_too_few_recordings(keras_home, tmp_path):
+    names = ["0_george_0.wav", "1_jackson_5.wav", "9_theo_49.wav"]
+    archive = write_archive(
+        tmp_path / "small.tar.gz",
+        {f"{TOP}/recordings/{name}": wav_bytes(synthetic_samples(name)) for name in names},
+    )
+    with pytest.raises(DownloadError, match="2997 missing"):
+        audio.load_fsdd(archive=archive)
+    _assert_nothing_left(keras_home)
+    assert archive.is_file()
+
+
+def test_archive_that_is_not_a_tar(keras_home, tmp_path):
+    archive = tmp_path / "v1.0.10.tar.gz"
+    archive.write_bytes(b"<html>404: Not Found</html>")
+    with pytest.raises(DownloadError, match="not a readable tar.gz"):
+        audio.load_fsdd(archive=archive)
+    _assert_nothing_left(keras_home)
+
+
+@pytest.mark.parametrize("kind", ["path", "url"])
+def test_missing_archive(keras_home, tmp_path, kind):
+    missing = tmp_path / "absent.tar.gz"
+    with pytest.raises(DownloadError, match="absent.tar.gz"):
+        audio.load_fsdd(archive=missing if kind == "path" else missing.as_uri())
+    _assert_nothing_left(keras_home)
+    assert not (keras_home / "datasets" / f"fsdd-{audio.FSDD_VERSION}.tar.gz").exists()
+
+
+# --------------------------------------------------------------------------- verify_recordings
+
+
+@pytest.fixture(scope="module")
+def synthetic_folder(tmp_path_factory) -> pathlib.Path:
+    folder = tmp_path_factory.mktemp("recordings")
+    for name in ALL_NAMES:
+        (folder / name).write_bytes(wav_bytes(synthetic_samples(name)))
+    return folder
+
+
+VICTIM = "5_lucas_17.wav"  # the one recording the tests below damage
+
+
+@pytest.fixture
+def recordings(synthetic_folder) -> Iterator[pathlib.Path]:
+    """The 3,000 synthetic recordings; damage to VICTIM and extra files are undone afterwards."""
+    yield synthetic_folder
+    (synthetic_folder / VICTIM).write_bytes(wav_bytes(synthetic_samples(VICTIM)))
+    for path in synthetic_folder.iterdir():
+        if path.name not in ALL_NAMES:
+            path.unlink()
+
+
+def test_verify_recordings_accepts_the_full_set(recordings):
+    assert audio.verify_recordings(recordings) == 3000
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (wav_bytes(np.zeros(100), rate=16000), "16000 Hz"),
+        (wav_bytes(np.zeros(200), channels=2), "2 channel"),
+        (wav_bytes(np.zeros(0)), "0 frames"),
+        (b"RIFF but not really a WAV file", "not a readable WAV"),
+    ],
+)
+def test_verify_recordings_rejects_bad_wav_files(recordings, content, match):
+    (recordings / VICTIM).write_bytes(content)
+    with pytest.raises(ValueError, match=match) as error:
+        audio.verify_recordings(recordings)
+    assert VICTIM in str(error.value)
+
+
+def test_verify_recordings_rejects_missing_and_unexpected_files(recordings):
+    (recordings / VICTIM).unlink()
+    with pytest.raises(ValueError, match="1 missing"):
+        audio.verify_recordings(recordings)
+    (recordings / VICTIM).write_bytes(wav_bytes(np.zeros(100)))
+    (recordings / "5_lucas_50.wav").write_bytes(wav_bytes(np.zeros(100)))
+    with pytest.raises(ValueError, match="1 unexpected"):
+        audio.verify_recordings(recordings)
+
+
+# --------------------------------------------------------------------------- spectrograms
+
+
+def _librosa_reference(waveform: np.ndarray, **kwargs) -> np.ndarray:
+    import librosa
+
+    params = {"sr": 8000, "n_fft": 256, "hop_length": 64, "n_mels": 40} | kwargs
+    mel = librosa.feature.melspectrogram(y=waveform.astype(np.float32), **params)
+    return librosa.power_to_db(mel, ref=np.max, top_db=80.0)
+
+
+def _chirp(seconds: float, rate: int = 8000) -> np.ndarray:
+    time = np.arange(int(seconds * rate)) / rate
+    return (0.5 * np.sin(2 * np.pi * (200 + 900 * time) * time)).astype(np.float32)
+
+
+@pytest.mark.parametrize("seconds", [0.3, 1.0, 2.5])
+def test_log_mel_spectrogram_has_a_fixed_shape(seconds):
+    spectrogram = audio.log_mel_spectrogram(_chirp(seconds))
+    expected_shape = _librosa_reference(np.zeros(8000, dtype=np.float32)).shape
+    assert spectrogram.shape == expected_shape == (40, 8000 // 64 + 1)
+    assert spectrogram.dtype == np.float32
+    assert spectrogram.max() == 0.0 and spectrogram.min() >= -80.0
+
+
+def test_log_mel_spectrogram_matches_librosa_after_cutting_or_padding():
+    long = _chirp(2.5)
+    np.testing.assert_allclose(
+        audio.log_mel_spectrogram(long), _librosa_reference(long[:8000]), atol=1e-3
+    )
+    short = _chirp(0.3)
+    padded = np.concatenate([short, np.zeros(8000 - len(short), dtype=np.float32)])
+    np.testing.assert_allclose(
+        audio.log_mel_spectrogram(short), _librosa_reference(padded), atol=1e-3
+    )
+
+
+def test_log_mel_spectrogram_parameters():
+    waveform = _chirp(1.0, rate=16000)
+    result = audio.log_mel_spectrogram(
+        waveform, sample_rate=16000, n_mels=64, n_fft=512, hop_length=128, duration=0.5
+    )
+    reference = _librosa_reference(waveform[:8000], sr=16000, n_mels=64, n_fft=512, hop_length=128)
+    assert result.shape == reference.shape == (64, 8000 // 128 + 1)
+    np.testing.assert_allclose(result, reference, atol=1e-3)
+
+
+def test_log_mel_spectrogram_of_a_real_recording(fsdd):
+    _, dataset = fsdd
+    waveform = dataset.waveforms[0]
+    padded = np.pad(waveform[:8000], (0, max(0, 8000 - len(waveform))))
+    np.testing.assert_allclose(
+        audio.log_mel_spectrogram(waveform), _librosa_reference(padded), atol=1e-3
+    )
+
+
+@pytest.mark.parametrize("shape", [(2, 4000), (1, 8000), ()])
+def test_log_mel_spectrogram_rejects_non_1d_input(shape):
+    with pytest.raises(ValueError, match="waveform"):
+        audio.log_mel_spectrogram(np.zeros(shape, dtype=np.float32))

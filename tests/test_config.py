@@ -1,0 +1,155 @@
+"""Fast mode, seeding and the device line every chapter opens with."""
+
+from __future__ import annotations
+
+import random
+
+import keras
+import numpy as np
+import pytest
+
+import coursepkg
+from coursepkg import config
+
+FAST = config.FAST_ENV_VAR
+
+
+@pytest.mark.parametrize("value", ["1", "true", "True", "TRUE", " yes ", "on"])
+def test_is_fast_on(monkeypatch, value):
+    monkeypatch.setenv(FAST, value)
+    assert config.is_fast() is True
+
+
+@pytest.mark.parametrize("value", ["0", "false", "False", "", "no", "off"])
+def test_is_fast_off(monkeypatch, value):
+    monkeypatch.setenv(FAST, value)
+    assert config.is_fast() is False
+
+
+def test_is_fast_unset_is_full_mode(monkeypatch):
+    monkeypatch.delenv(FAST, raising=False)
+    assert config.is_fast() is False
+
+
+@pytest.mark.parametrize("value", ["ture", "2", "fast", "yes please"])
+def test_is_fast_rejects_a_typo_and_names_the_variable(monkeypatch, value):
+    monkeypatch.setenv(FAST, value)
+    with pytest.raises(ValueError, match=FAST) as error:
+        config.is_fast()
+    assert repr(value) in str(error.value)
+
+
+def test_scaled_picks_the_value_of_the_mode(monkeypatch):
+    monkeypatch.setenv(FAST, "1")
+    assert config.scaled(full=20, fast=1) == 1
+    monkeypatch.setenv(FAST, "0")
+    assert config.scaled(full=20, fast=1) == 20
+    monkeypatch.delenv(FAST)
+    assert config.scaled(full=(28, 28), fast=(8, 8)) == (28, 28)
+    monkeypatch.setenv(FAST, "ture")
+    with pytest.raises(ValueError, match=FAST):
+        config.scaled(full=20, fast=1)
+
+
+def _random_draws() -> dict[str, np.ndarray]:
+    """One draw from every generator a chapter uses."""
+    dense = keras.layers.Dense(4)
+    dense.build((None, 3))
+    return {
+        "python": np.array([random.random() for _ in range(3)]),
+        "numpy": np.random.normal(size=3),
+        "keras.random": keras.ops.convert_to_numpy(keras.random.normal((3,))),
+        "initializer": keras.ops.convert_to_numpy(dense.kernel),
+    }
+
+
+def test_seed_everything_repeats_numpy_python_and_keras_draws():
+    assert config.seed_everything(123) == 123
+    first = _random_draws()
+    config.seed_everything(123)
+    again = _random_draws()
+    config.seed_everything(124)
+    other = _random_draws()
+    for name in first:
+        np.testing.assert_array_equal(first[name], again[name], err_msg=name)
+        assert not np.array_equal(first[name], other[name]), name
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "42", None, True, np.float64(3.0)])
+def test_seed_everything_rejects_bad_seeds(seed):
+    with pytest.raises(ValueError, match="seed"):
+        config.seed_everything(seed)
+
+
+def _reference_devices(backend: str) -> tuple[int, bool]:
+    """(number of devices, whether one is an accelerator), asked of the backend directly."""
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        devices = tf.config.list_physical_devices()
+        return len(devices), any(device.device_type in ("GPU", "TPU") for device in devices)
+    if backend == "jax":
+        import jax
+
+        devices = jax.devices()
+        return len(devices), any(device.platform != "cpu" for device in devices)
+    if backend == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            return torch.cuda.device_count(), True
+        return 1, False
+    pytest.skip(f"no device reference for backend {backend!r}")
+
+
+def test_device_summary_matches_the_backend():
+    info = config.device_summary()
+    backend = keras.backend.backend()
+    n_devices, accelerated = _reference_devices(backend)
+    assert info.backend == backend
+    assert isinstance(info.devices, tuple) and len(info.devices) == n_devices
+    assert all(isinstance(name, str) and ":" in name for name in info.devices)
+    assert info.gpu is accelerated
+    assert info.mixed_precision == keras.config.dtype_policy().name
+    line = str(info)
+    assert f"backend={backend}" in line and f"precision={info.mixed_precision}" in line
+    assert ("no GPU" in line) is (not accelerated)
+
+
+def test_device_summary_reports_mixed_precision():
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        assert config.device_summary().mixed_precision == "mixed_float16"
+    finally:
+        keras.config.set_dtype_policy(previous)
+    assert config.device_summary().mixed_precision == previous.name
+
+
+@pytest.mark.parametrize(("value", "mode"), [("1", "FAST mode"), (None, "FULL mode")])
+def test_setup_prints_version_mode_and_device_lines(monkeypatch, capsys, value, mode):
+    if value is None:
+        monkeypatch.delenv(FAST, raising=False)
+    else:
+        monkeypatch.setenv(FAST, value)
+    config.setup(seed=7)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    assert f"coursepkg {coursepkg.__version__}" in lines[0] and "seed=7" in lines[0]
+    assert lines[1].startswith(mode)
+    assert lines[1] == config.mode_summary()
+    assert lines[2] == str(config.device_summary())
+
+
+def test_setup_seeds_like_seed_everything(capsys):
+    config.setup(seed=5)
+    after_setup = _random_draws()
+    config.seed_everything(5)
+    assert np.array_equal(after_setup["numpy"], _random_draws()["numpy"])
+    capsys.readouterr()
+
+
+def test_setup_refuses_a_typo_in_fast_mode(monkeypatch):
+    monkeypatch.setenv(FAST, "ture")
+    with pytest.raises(ValueError, match=FAST):
+        config.setup()

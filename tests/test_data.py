@@ -1,0 +1,373 @@
+"""Image datasets: IDX parsing against the real MNIST files, offline fallbacks, generated shapes."""
+
+from __future__ import annotations
+
+import gzip
+import pathlib
+import struct
+
+import numpy as np
+import pytest
+
+from coursepkg import data
+from coursepkg.downloads import DownloadError
+
+# Per-class counts of the MNIST test set, from ../shared/data/README.md.
+MNIST_T10K_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+IDX_TYPE_CODES = {
+    np.dtype("uint8"): 0x08,
+    np.dtype("int8"): 0x09,
+    np.dtype("int16"): 0x0B,
+    np.dtype("int32"): 0x0C,
+    np.dtype("float32"): 0x0D,
+    np.dtype("float64"): 0x0E,
+}
+
+
+def write_idx(path: pathlib.Path, array: np.ndarray) -> pathlib.Path:
+    """Write ``array`` as an IDX file (big-endian), gzip-compressed when the name ends in .gz."""
+    array = np.asarray(array)
+    header = bytes([0, 0, IDX_TYPE_CODES[array.dtype], array.ndim])
+    header += struct.pack(f">{array.ndim}I", *array.shape)
+    content = header + array.astype(array.dtype.newbyteorder(">")).tobytes()
+    if path.suffix == ".gz":
+        content = gzip.compress(content)
+    path.write_bytes(content)
+    return path
+
+
+def _sorted_rows(images: np.ndarray) -> list[bytes]:
+    return sorted(image.tobytes() for image in images)
+
+
+# --------------------------------------------------------------------------- read_idx
+
+
+def test_read_idx_on_the_real_mnist_test_set(mnist_t10k_dir):
+    images = data.read_idx(mnist_t10k_dir / "t10k-images-idx3-ubyte.gz")
+    labels = data.read_idx(mnist_t10k_dir / "t10k-labels-idx1-ubyte.gz")
+    assert images.shape == (10_000, 28, 28) and images.dtype == np.uint8
+    assert labels.shape == (10_000,) and labels.dtype == np.uint8
+    assert np.bincount(labels, minlength=10).tolist() == MNIST_T10K_COUNTS
+    assert images.min() == 0 and images.max() == 255
+    assert (images[:, 0, :] == 0).mean() > 0.99  # MNIST's digits sit inside a blank margin
+
+
+def test_read_idx_round_trip_of_the_real_file(mnist_t10k_dir, tmp_path):
+    labels = data.read_idx(mnist_t10k_dir / "t10k-labels-idx1-ubyte.gz")
+    again = data.read_idx(write_idx(tmp_path / "labels-idx1-ubyte", labels))
+    np.testing.assert_array_equal(again, labels)
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+@pytest.mark.parametrize(
+    ("dtype", "shape"),
+    [("uint8", (5, 4, 3)), ("int8", (7,)), ("int16", (2, 3)), ("int32", (3, 2, 2, 2)),
+     ("float32", (4, 5)), ("float64", (6,))],
+)  # fmt: skip
+def test_read_idx_round_trip(tmp_path, suffix, dtype, shape):
+    rng = np.random.default_rng(0)
+    if np.dtype(dtype).kind == "f":
+        array = rng.normal(scale=1e3, size=shape).astype(dtype)
+    else:
+        info = np.iinfo(dtype)
+        array = rng.integers(info.min, info.max, size=shape, endpoint=True).astype(dtype)
+    result = data.read_idx(write_idx(tmp_path / f"array-idx{len(shape)}-ubyte{suffix}", array))
+    assert result.shape == shape and result.dtype == np.dtype(dtype)  # native byte order
+    assert result.dtype.isnative
+    np.testing.assert_array_equal(result, array)
+
+
+def _valid_idx_bytes() -> bytes:
+    return bytes([0, 0, 0x08, 2]) + struct.pack(">2I", 3, 4) + bytes(range(12))
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "match"),
+    [
+        ("empty", b"", "IDX"),
+        ("wrong_magic", b"\x01\x02" + _valid_idx_bytes()[2:], "IDX"),
+        ("unknown_type", b"\x00\x00\x07\x01" + struct.pack(">I", 1) + b"\x00", "type code"),
+        ("truncated_body", _valid_idx_bytes()[:-1], "truncated"),
+        ("padded_body", _valid_idx_bytes() + b"\x00", "padded"),
+        ("truncated_header", _valid_idx_bytes()[:7], "truncated"),
+        ("text", b"this is not an IDX file at all", "IDX"),
+    ],
+)
+def test_read_idx_rejects_malformed_files(tmp_path, name, content, match):
+    path = tmp_path / f"{name}-idx2-ubyte"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=match):
+        data.read_idx(path)
+
+
+@pytest.mark.parametrize("content", ["garbage", "truncated_gzip"])
+def test_read_idx_rejects_broken_gzip(tmp_path, content):
+    path = tmp_path / "images-idx2-ubyte.gz"
+    if content == "garbage":
+        path.write_bytes(b"not gzip, whatever the name says")
+    else:
+        path.write_bytes(gzip.compress(_valid_idx_bytes() * 50)[:-12])
+    with pytest.raises(ValueError, match="gzip"):
+        data.read_idx(path)
+
+
+def test_read_idx_on_the_truncated_real_file(mnist_t10k_dir, tmp_path):
+    raw = gzip.decompress((mnist_t10k_dir / "t10k-images-idx3-ubyte.gz").read_bytes())
+    path = tmp_path / "t10k-images-idx3-ubyte"
+    path.write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ValueError, match="truncated"):
+        data.read_idx(path)
+
+
+# --------------------------------------------------------------------------- ImageDataset
+
+
+def _toy_dataset(n_train=50, n_test=20) -> data.ImageDataset:
+    rng = np.random.default_rng(0)
+    return data.ImageDataset(
+        "toy", rng.integers(0, 256, (n_train, 4, 4), dtype=np.uint8), np.arange(n_train) % 10,
+        rng.integers(0, 256, (n_test, 4, 4), dtype=np.uint8), np.arange(n_test) % 10,
+        data.MNIST_CLASSES, "random pixels", True,
+    )  # fmt: skip
+
+
+def test_image_dataset_rejects_mismatched_lengths():
+    toy = _toy_dataset()
+    with pytest.raises(ValueError, match="labels"):
+        data.ImageDataset(
+            "bad", toy.x_train, toy.y_train[:-1], toy.x_test, toy.y_test, (), "", True
+        )
+    with pytest.raises(ValueError, match="labels"):
+        data.ImageDataset("bad", toy.x_train, toy.y_train, toy.x_test[:3], toy.y_test, (), "", True)
+
+
+def test_subset_keeps_matching_images_and_labels():
+    toy = _toy_dataset()
+    small = toy.subset(n_train=12, n_test=5, seed=3)
+    assert (len(small.x_train), len(small.y_train)) == (12, 12)
+    assert (len(small.x_test), len(small.y_test)) == (5, 5)
+    # every kept (image, label) pair is a pair of the original, without repeats
+    originals = {image.tobytes(): label for image, label in zip(toy.x_train, toy.y_train)}
+    assert len({image.tobytes() for image in small.x_train}) == 12
+    assert all(
+        originals[image.tobytes()] == label for image, label in zip(small.x_train, small.y_train)
+    )
+    assert "subset" in small.source and "12 train" in small.source
+    assert len(toy.x_train) == 50  # the original is unchanged
+
+
+def test_subset_is_deterministic_by_seed():
+    toy = _toy_dataset()
+    np.testing.assert_array_equal(toy.subset(10, seed=1).x_train, toy.subset(10, seed=1).x_train)
+    assert not np.array_equal(toy.subset(10, seed=1).x_train, toy.subset(10, seed=2).x_train)
+
+
+def test_subset_none_or_too_large_keeps_everything():
+    toy = _toy_dataset()
+    same = toy.subset(n_train=None, n_test=1000)
+    np.testing.assert_array_equal(same.x_train, toy.x_train)
+    np.testing.assert_array_equal(same.x_test, toy.x_test)
+
+
+@pytest.mark.parametrize("value", [0, -3, 2.5, "10", True])
+@pytest.mark.parametrize("argument", ["n_train", "n_test"])
+def test_subset_rejects_bad_sizes(argument, value):
+    with pytest.raises(ValueError, match=argument):
+        _toy_dataset().subset(**{argument: value})
+
+
+def test_image_dataset_str_gives_sizes_and_source():
+    text = str(_toy_dataset())
+    assert "50 train + 20 test images of 4x4" in text and "random pixels" in text
+
+
+# --------------------------------------------------------------------------- MNIST
+
+
+def test_load_mnist_offline_falls_back_visibly(offline, monkeypatch, capsys):
+    monkeypatch.delenv(data.MNIST_DIR_ENV_VAR, raising=False)
+    dataset = data.load_mnist()
+    out = capsys.readouterr().out
+    assert "FALLBACK" in out and "scikit-learn" in out
+    assert dataset.is_fallback and "scikit-learn" in dataset.source
+    for images, labels in ((dataset.x_train, dataset.y_train), (dataset.x_test, dataset.y_test)):
+        assert images.shape[1:] == (28, 28) and images.dtype == np.uint8
+        assert labels.dtype == np.int64 and set(labels.tolist()) == set(range(10))
+    assert len(dataset.x_train) + len(dataset.x_test) == 1797
+    assert dataset.class_names == data.MNIST_CLASSES
+
+
+def test_load_mnist_without_fallback_raises_offline(offline, capsys):
+    with pytest.raises(DownloadError, match="mnist"):
+        data.load_mnist(fallback=False)
+
+
+def test_load_mnist_from_the_real_test_set(offline, monkeypatch, mnist_t10k_dir, capsys):
+    monkeypatch.setenv(data.MNIST_DIR_ENV_VAR, str(mnist_t10k_dir))
+    dataset = data.load_mnist()
+    assert "FALLBACK" in capsys.readouterr().out  # not the 60k training set that was asked for
+    assert (len(dataset.x_train), len(dataset.x_test)) == (8000, 2000)
+    assert dataset.x_train.shape[1:] == (28, 28) and dataset.x_train.dtype == np.uint8
+    assert str(mnist_t10k_dir) in dataset.source
+    # the two parts are exactly the 10k real test digits, each with its own label
+    images = data.read_idx(mnist_t10k_dir / "t10k-images-idx3-ubyte.gz")
+    labels = data.read_idx(mnist_t10k_dir / "t10k-labels-idx1-ubyte.gz")
+    all_images = np.concatenate([dataset.x_train, dataset.x_test])
+    all_labels = np.concatenate([dataset.y_train, dataset.y_test])
+    assert _sorted_rows(all_images) == _sorted_rows(images)
+    label_of = {image.tobytes(): label for image, label in zip(images, labels)}
+    assert all(label_of[image.tobytes()] == label for image, label in zip(all_images, all_labels))
+    assert np.bincount(all_labels, minlength=10).tolist() == MNIST_T10K_COUNTS
+
+
+def test_load_mnist_from_local_train_and_test_files(offline, monkeypatch, tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x_train = rng.integers(0, 256, (30, 28, 28), dtype=np.uint8)
+    y_train = (np.arange(30) % 10).astype(np.uint8)
+    x_test = rng.integers(0, 256, (10, 28, 28), dtype=np.uint8)
+    y_test = np.arange(10, dtype=np.uint8)
+    write_idx(tmp_path / "train-images-idx3-ubyte", x_train)  # plain and gzip both found
+    write_idx(tmp_path / "train-labels-idx1-ubyte.gz", y_train)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", x_test)
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", y_test)
+    monkeypatch.setenv(data.MNIST_DIR_ENV_VAR, str(tmp_path))
+    dataset = data.load_mnist()
+    np.testing.assert_array_equal(dataset.x_train, x_train)
+    np.testing.assert_array_equal(dataset.y_train, y_train)
+    np.testing.assert_array_equal(dataset.x_test, x_test)
+    np.testing.assert_array_equal(dataset.y_test, y_test)
+    assert dataset.y_train.dtype == np.int64
+    assert str(tmp_path) in capsys.readouterr().out
+
+
+def test_digits_as_mnist_centres_a_20x20_box():
+    from skimage.transform import resize
+    from sklearn.datasets import load_digits
+
+    dataset = data.digits_as_mnist()
+    images = np.concatenate([dataset.x_train, dataset.x_test])
+    labels = np.concatenate([dataset.y_train, dataset.y_test])
+    assert images.shape == (1797, 28, 28) and images.dtype == np.uint8
+    border = np.ones((28, 28), dtype=bool)
+    border[4:24, 4:24] = False
+    assert images[:, border].max() == 0  # MNIST's 4-pixel margin
+    assert images[:, 4:24, 4:24].max() == 255
+    for box_edge in (
+        images[:, 4, 4:24],
+        images[:, 23, 4:24],
+        images[:, 4:24, 4],
+        images[:, 4:24, 23],
+    ):
+        assert box_edge.max() > 0  # the box is used up to its edges, not smaller
+    # images still go with their labels: shrunk back to 8x8, each is nearest to a
+    # scikit-learn digit of the same class
+    digits = load_digits()
+    small = resize(images[:, 4:24, 4:24] / 255.0, (len(images), 8, 8), anti_aliasing=True)
+    ours, theirs = small.reshape(-1, 64), digits.images.reshape(-1, 64) / 16.0
+    distances = (ours**2).sum(1)[:, None] + (theirs**2).sum(1)[None, :] - 2 * ours @ theirs.T
+    assert (digits.target[distances.argmin(axis=1)] == labels).mean() > 0.99
+    assert np.bincount(labels).tolist() == np.bincount(digits.target).tolist()
+
+
+def test_digits_as_mnist_split_depends_on_the_seed():
+    first, again, other = data.digits_as_mnist(0), data.digits_as_mnist(0), data.digits_as_mnist(1)
+    np.testing.assert_array_equal(first.x_test, again.x_test)
+    assert (len(first.x_train), len(first.x_test)) == (1437, 360)
+    assert not np.array_equal(first.x_test, other.x_test)
+
+
+# --------------------------------------------------------------------------- shapes
+
+
+@pytest.mark.parametrize(("channels", "image_size"), [(3, 32), (1, 28), (3, 16)])
+def test_make_shapes_shapes_and_dtypes(channels, image_size):
+    images, labels = data.make_shapes(40, image_size=image_size, channels=channels, seed=1)
+    expected = (40, image_size, image_size) + ((3,) if channels == 3 else ())
+    assert images.shape == expected and images.dtype == np.uint8
+    assert labels.shape == (40,) and labels.dtype == np.int64
+    assert np.bincount(labels, minlength=10).tolist() == [4] * 10
+
+
+def test_make_shapes_is_deterministic_by_seed():
+    first, first_labels = data.make_shapes(20, seed=5)
+    again, again_labels = data.make_shapes(20, seed=5)
+    other, other_labels = data.make_shapes(20, seed=6)
+    np.testing.assert_array_equal(first, again)
+    np.testing.assert_array_equal(first_labels, again_labels)
+    assert not np.array_equal(first, other)
+    assert not np.array_equal(first_labels, other_labels)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_make_shapes_draws_one_visible_shape_on_a_background(channels):
+    images, _ = data.make_shapes(30, channels=channels, noise=0.0, seed=2)
+    pixels = images.reshape(len(images), -1, channels)
+    for image in pixels:
+        colours, counts = np.unique(image, axis=0, return_counts=True)
+        assert len(colours) == 2  # foreground and background, nothing else without noise
+        assert counts.min() >= 20  # the shape covers more than a few pixels
+        assert np.abs(colours[0].astype(int) - colours[1].astype(int)).max() >= 0.35 * 255 - 1
+    noisy, _ = data.make_shapes(5, channels=channels, noise=0.08, seed=2)
+    assert all(len(np.unique(image)) > 10 for image in noisy)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_images": 0}, "n_images"),
+        ({"n_images": -5}, "n_images"),
+        ({"n_images": 2.5}, "n_images"),
+        ({"n_images": 10, "image_size": 8}, "image_size"),
+        ({"n_images": 10, "image_size": 32.0}, "image_size"),
+        ({"n_images": 10, "channels": 2}, "channels"),
+    ],
+)
+def test_make_shapes_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        data.make_shapes(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("loader", "name", "shape"),
+    [
+        (data.load_cifar10, "CIFAR-10", (32, 32, 3)),
+        (data.load_fashion_mnist, "Fashion-MNIST", (28, 28)),
+    ],
+)
+def test_cifar10_and_fashion_mnist_fall_back_to_shapes(offline, capsys, loader, name, shape):
+    dataset = loader(n_fallback=(30, 20))
+    out = capsys.readouterr().out
+    assert "FALLBACK" in out and name in out
+    assert dataset.is_fallback and f"standing in for {name}" in dataset.source
+    assert dataset.x_train.shape == (30, *shape) and dataset.x_test.shape == (20, *shape)
+    assert dataset.x_train.dtype == np.uint8
+    assert np.bincount(dataset.y_train).tolist() == [3] * 10
+    assert dataset.class_names == data.SHAPE_CLASSES
+    with pytest.raises(DownloadError):
+        loader(fallback=False)
+
+
+# --------------------------------------------------------------------------- photographs
+
+
+@pytest.mark.parametrize("name", sorted(data.SAMPLE_IMAGES))
+def test_sample_image(name, capsys):
+    image = data.sample_image(name)
+    assert data.SAMPLE_IMAGES[name] in capsys.readouterr().out  # credit where it is shown
+    assert image.dtype == np.uint8
+    grey = "(grey)" in data.SAMPLE_IMAGES[name]
+    assert image.ndim == (2 if grey else 3)
+    if not grey:
+        assert image.shape[2] == 3
+    assert min(image.shape[:2]) >= 256 and image.std() > 10  # a real photograph
+    if data.SAMPLE_IMAGES[name].startswith("scikit-image"):
+        import skimage.data
+
+        np.testing.assert_array_equal(image, getattr(skimage.data, name)())
+
+
+def test_sample_image_rejects_unknown_names():
+    with pytest.raises(ValueError, match="astronaut"):  # the message lists the choices
+        data.sample_image("lena")

@@ -1,0 +1,142 @@
+"""The one module that downloads: checksums, the cache, and nothing left behind on failure.
+
+Origins are file:// URLs of temporary files or http://127.0.0.1 on a closed port;
+no test reaches an outside host.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pathlib
+import socket
+
+import pytest
+
+from coursepkg import downloads
+from coursepkg.downloads import DownloadError
+
+CONTENT = b"IDX or WAV, it does not matter here\n" * 100
+
+
+def _leftovers(folder: pathlib.Path) -> list[pathlib.Path]:
+    return sorted(path for path in folder.rglob("*") if path.is_file()) if folder.exists() else []
+
+
+@pytest.fixture
+def origin_file(tmp_path) -> pathlib.Path:
+    path = tmp_path / "origin" / "payload.bin"
+    path.parent.mkdir()
+    path.write_bytes(CONTENT)
+    return path
+
+
+def _closed_port_url() -> str:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/payload.bin"  # nothing listens there any more
+
+
+def test_cache_dir_follows_keras_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "elsewhere"))
+    assert downloads.cache_dir() == tmp_path / "elsewhere"
+    monkeypatch.delenv("KERAS_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert downloads.cache_dir() == tmp_path / ".keras"
+
+
+def test_fetch_copies_into_the_cache(keras_home, origin_file):
+    path = downloads.fetch("payload.bin", origin_file.as_uri())
+    assert path == keras_home / "datasets" / "payload.bin"
+    assert path.read_bytes() == CONTENT
+
+
+def test_fetch_into_a_cache_folder_that_does_not_exist_yet(monkeypatch, tmp_path, origin_file):
+    home = tmp_path / "fresh" / "keras"  # a first run on a new machine: no ~/.keras yet
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    path = downloads.fetch("payload.bin", origin_file.as_uri(), cache_subdir="models")
+    assert path == home / "models" / "payload.bin"
+    assert path.read_bytes() == CONTENT
+
+
+@pytest.mark.parametrize("algorithm", ["sha256", "md5"])
+def test_fetch_with_the_right_hash_then_hits_the_cache(keras_home, origin_file, algorithm):
+    file_hash = hashlib.new(algorithm, CONTENT).hexdigest()
+    first = downloads.fetch("payload.bin", origin_file.as_uri(), file_hash=file_hash)
+    origin_file.unlink()  # a second download would now fail: only the cache can answer
+    second = downloads.fetch("payload.bin", origin_file.as_uri(), file_hash=file_hash)
+    assert first == second == keras_home / "datasets" / "payload.bin"
+    assert second.read_bytes() == CONTENT
+
+
+def test_fetch_with_a_wrong_hash_raises_and_leaves_no_file(keras_home, origin_file):
+    wrong = hashlib.sha256(CONTENT + b"tampered").hexdigest()
+    with pytest.raises(DownloadError, match="payload.bin") as error:
+        downloads.fetch("payload.bin", origin_file.as_uri(), file_hash=wrong)
+    assert "by hand" in str(error.value)
+    assert _leftovers(keras_home) == []
+    assert origin_file.read_bytes() == CONTENT  # the origin is not touched
+
+
+def test_fetch_replaces_a_corrupted_cached_file(keras_home, origin_file):
+    cached = keras_home / "datasets" / "payload.bin"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"half a download")
+    path = downloads.fetch(
+        "payload.bin", origin_file.as_uri(), file_hash=hashlib.sha256(CONTENT).hexdigest()
+    )
+    assert path == cached and cached.read_bytes() == CONTENT
+
+
+def test_fetch_removes_a_file_that_fails_verification(keras_home, origin_file):
+    def verify(path: pathlib.Path) -> None:
+        if b"WAV" in path.read_bytes():
+            raise ValueError("this is not an IDX file")
+
+    with pytest.raises(DownloadError, match="not an IDX file"):
+        downloads.fetch("payload.bin", origin_file.as_uri(), verify=verify)
+    assert _leftovers(keras_home) == []
+
+
+def test_verify_runs_on_cache_hits_too(keras_home, origin_file):
+    seen = []
+    path = downloads.fetch("payload.bin", origin_file.as_uri(), verify=seen.append)
+    assert seen == [path]
+
+    def reject(path: pathlib.Path) -> None:
+        raise ValueError("stale cache entry")
+
+    with pytest.raises(DownloadError, match="stale cache entry"):
+        downloads.fetch("payload.bin", origin_file.as_uri(), verify=reject)
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("origin", ["missing_file", "closed_port"])
+def test_fetch_from_an_unreachable_origin(keras_home, tmp_path, origin):
+    url = (tmp_path / "nowhere.bin").as_uri() if origin == "missing_file" else _closed_port_url()
+    with pytest.raises(DownloadError) as error:
+        downloads.fetch("payload.bin", url)
+    message = str(error.value)
+    assert url in message
+    assert "network" in message and "by hand" in message  # says what to do
+    assert str(keras_home / "datasets" / "payload.bin") in message  # and where to put the file
+    assert _leftovers(keras_home) == []
+
+
+@pytest.mark.parametrize("fname", ["", None, "datasets/payload.bin", "..\\payload.bin"])
+def test_fetch_rejects_a_path_as_file_name(keras_home, origin_file, fname):
+    with pytest.raises(ValueError, match="fname"):
+        downloads.fetch(fname, origin_file.as_uri())
+    assert _leftovers(keras_home) == []
+
+
+def test_keras_dataset_offline_raises_download_error(offline):
+    with pytest.raises(DownloadError, match="keras.datasets.mnist"):
+        downloads.keras_dataset("mnist")
+    assert [path for path in _leftovers(offline) if path.stat().st_size == 0] == []
+
+
+@pytest.mark.parametrize("name", ["imagenet", "get_file", ""])
+def test_keras_dataset_rejects_unknown_names(name):
+    with pytest.raises(ValueError, match="name"):
+        downloads.keras_dataset(name)

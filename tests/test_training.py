@@ -1,0 +1,315 @@
+"""coursepkg.training: the tf.data pipeline, precision and device choice, and fit.
+
+The pipeline is checked against the NumPy arrays it was built from (values,
+order, coverage of every example once per epoch); ``fit`` against plain
+``model.fit`` on the same model and data, which it must reproduce when the
+order is fixed. Every test restores the global dtype policy and distribution.
+Runs under every Keras backend (``KERAS_BACKEND=tensorflow`` or ``jax``).
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from coursepkg import training
+from coursepkg.training import Accelerator
+
+BACKEND = keras.backend.backend()
+
+
+@pytest.fixture(autouse=True)
+def restore_global_state():
+    """Put back the dtype policy and the distribution a test may have changed."""
+    policy = keras.config.dtype_policy()
+    distribution = keras.distribution.distribution()
+    yield
+    keras.config.set_dtype_policy(policy)
+    keras.distribution.set_distribution(distribution)
+
+
+def images_and_labels(n=42, size=6, num_classes=3, seed=0):
+    """uint8 images (n, size, size, 1) whose class is told by which third of the rows is bright."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, num_classes, size=n)
+    images = rng.integers(0, 60, size=(n, size, size, 1))
+    band = size // num_classes
+    for index, label in enumerate(labels):
+        images[index, label * band : (label + 1) * band] += 180
+    return images.astype(np.uint8), labels.astype(np.int64)
+
+
+def epoch_batches(dataset, epochs=1):
+    """The label batches of the first ``epochs`` passes (one list per pass)."""
+    return [[labels.tolist() for _, labels in dataset.as_numpy_iterator()] for _ in range(epochs)]
+
+
+def small_model(num_classes=3, seed=0):
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential(
+        [
+            keras.Input((6, 6, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(8, activation="relu"),
+            keras.layers.Dense(num_classes, activation="softmax"),
+        ]
+    )
+
+
+def compiled_copy(model, learning_rate=0.1):
+    """A compiled clone of ``model`` with the same weights and a fresh optimiser."""
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    clone.compile(optimizer=keras.optimizers.SGD(learning_rate), loss="sparse_categorical_crossentropy")
+    return clone
+
+
+# --------------------------------------------------------------------------- make_dataset
+
+
+def test_make_dataset_batches_shapes_dtypes_and_values():
+    images, labels = images_and_labels(n=10)
+    dataset = training.make_dataset(images, labels, batch_size=4, shuffle=False)
+    batches = list(dataset.as_numpy_iterator())
+    assert [len(batch_labels) for _, batch_labels in batches] == [4, 4, 2]
+    batch_images, batch_labels = batches[0]
+    assert batch_images.shape == (4, 6, 6, 1) and batch_images.dtype == np.float32
+    assert batch_labels.dtype == np.int64
+    all_images = np.concatenate([batch for batch, _ in batches])
+    np.testing.assert_array_equal(all_images, images.astype(np.float32) / 255.0)  # tutorial scaling
+    assert 0.0 <= all_images.min() and all_images.max() <= 1.0
+    np.testing.assert_array_equal(np.concatenate([batch for _, batch in batches]), labels)
+
+
+def test_make_dataset_shuffle_is_reproducible_and_covers_every_example_once():
+    images, labels = images_and_labels(n=23)
+    ids = np.arange(23)  # use the index as the label to follow each example
+    first = training.make_dataset(images, ids, batch_size=5, seed=7)
+    second = training.make_dataset(images, ids, batch_size=5, seed=7)
+    other_seed = training.make_dataset(images, ids, batch_size=5, seed=8)
+    epochs_first, epochs_second = epoch_batches(first, 3), epoch_batches(second, 3)
+    assert epochs_first == epochs_second
+    for epoch in epochs_first:
+        order = np.concatenate(epoch)
+        assert sorted(order.tolist()) == list(range(23))  # every example exactly once
+        assert [len(batch) for batch in epoch] == [5, 5, 5, 5, 3]
+    orders = [np.concatenate(epoch).tolist() for epoch in epochs_first]
+    assert orders[0] != orders[1] != orders[2]  # a new order every epoch
+    assert orders[0] != list(range(23))
+    assert epoch_batches(other_seed, 1)[0] != epochs_first[0]
+
+
+def test_make_dataset_images_follow_their_labels_when_shuffled():
+    images, labels = images_and_labels(n=30)
+    for batch_images, batch_labels in training.make_dataset(images, labels, 8, seed=1).as_numpy_iterator():
+        bright_band = batch_images[..., 0].mean(axis=2).reshape(len(batch_labels), 3, 2).mean(axis=2)
+        np.testing.assert_array_equal(bright_band.argmax(axis=1), batch_labels)
+
+
+def test_make_dataset_repeat_gives_a_new_permutation_each_pass():
+    images, _ = images_and_labels(n=12)
+    dataset = training.make_dataset(images, np.arange(12), batch_size=4, seed=3, repeat=True)
+    stream = np.concatenate([labels for _, labels in dataset.take(9).as_numpy_iterator()])
+    passes = stream.reshape(3, 12)
+    for order in passes:
+        assert sorted(order.tolist()) == list(range(12))
+    assert len({tuple(order) for order in passes}) == 3
+
+
+def test_make_dataset_options():
+    images, labels = images_and_labels(n=10)
+    only_images = list(training.make_dataset(images, None, batch_size=4, shuffle=False).as_numpy_iterator())
+    assert [batch.shape[0] for batch in only_images] == [4, 4, 2]
+    dropped = list(training.make_dataset(images, labels, 4, drop_remainder=True).as_numpy_iterator())
+    assert [len(batch_labels) for _, batch_labels in dropped] == [4, 4]
+    floats = np.linspace(-3.0, 3.0, 10 * 36).reshape(10, 6, 6, 1)  # float64, not rescaled by "auto"
+    (batch, _), *_ = training.make_dataset(floats, labels, 10, shuffle=False).as_numpy_iterator()
+    np.testing.assert_allclose(batch, floats.astype(np.float32))
+    (scaled, _), *_ = training.make_dataset(images, labels, 10, shuffle=False, scale=0.5).as_numpy_iterator()
+    np.testing.assert_array_equal(scaled, images.astype(np.float32) * 0.5)
+
+
+def test_make_dataset_applies_augmentation_per_batch():
+    images, labels = images_and_labels(n=8)
+    inverted = training.make_dataset(images, labels, 8, shuffle=False, augment=lambda batch: 1.0 - batch)
+    (batch, _), *_ = inverted.as_numpy_iterator()
+    np.testing.assert_allclose(batch, 1.0 - images / 255.0, atol=1e-6)
+    flip = keras.layers.RandomFlip("horizontal", seed=0)  # a Keras layer, inside tf.data on any backend
+    flipped = training.make_dataset(images, labels, 8, shuffle=False, augment=[flip])
+    (batch, _), *_ = flipped.as_numpy_iterator()
+    originals = images / 255.0
+    for image, original in zip(batch, originals, strict=True):
+        assert np.allclose(image, original, atol=1e-6) or np.allclose(image, original[:, ::-1], atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "argument_name"),
+    [
+        ({"y": np.zeros(5)}, "`y`"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"batch_size": 2.5}, "batch_size"),
+        ({"seed": -1}, "seed"),
+        ({"scale": "bytes"}, "scale"),
+        ({"scale": 0}, "scale"),
+        ({"augment": "flip"}, "augment"),
+        ({"batch_size": 20, "drop_remainder": True}, "drop_remainder"),
+    ],
+)
+def test_make_dataset_rejects_bad_input(arguments, argument_name):
+    images, labels = images_and_labels(n=10)
+    call = {"x": images, "y": labels, "batch_size": 4, **arguments}
+    with pytest.raises(ValueError, match=argument_name):
+        training.make_dataset(**call)
+
+
+def test_make_dataset_rejects_empty_x():
+    with pytest.raises(ValueError, match="`x`"):
+        training.make_dataset(np.zeros((0, 6, 6, 1), np.uint8), np.zeros(0), batch_size=4)
+
+
+# --------------------------------------------------------------------------- precision and devices
+
+
+def test_configure_precision_auto_chooses_from_the_hardware(monkeypatch):
+    cases = {
+        Accelerator("cpu", 1, None): "float32",
+        Accelerator("gpu", 1, (6, 1)): "float32",  # Pascal: no tensor cores
+        Accelerator("gpu", 1, (7, 5)): "mixed_float16",  # T4
+        Accelerator("gpu", 2, (9, 0)): "mixed_float16",  # H100s
+        Accelerator("tpu", 8, None): "mixed_bfloat16",
+    }
+    for accelerator, expected in cases.items():
+        monkeypatch.setattr(training, "detect_accelerator", lambda accelerator=accelerator: accelerator)
+        assert training.configure_precision("auto") == expected
+        assert keras.config.dtype_policy().name == expected
+
+
+def test_configure_precision_on_this_cpu_stays_float32():
+    if training.detect_accelerator().kind != "cpu":
+        pytest.skip("this machine has an accelerator")
+    keras.config.set_dtype_policy("mixed_bfloat16")  # "auto" must put float32 back
+    assert training.configure_precision() == "float32"
+    assert keras.config.dtype_policy().name == "float32"
+    assert keras.layers.Dense(2).dtype_policy.name == "float32"
+
+
+def test_configure_precision_explicit_policy_and_errors():
+    assert training.configure_precision("mixed_float16") == "mixed_float16"
+    layer = keras.layers.Dense(2)
+    assert (layer.compute_dtype, layer.variable_dtype) == ("float16", "float32")
+    with pytest.raises(ValueError, match="policy"):
+        training.configure_precision("float16")
+
+
+def test_distribution_strategy_on_one_device_changes_nothing():
+    if training.detect_accelerator().count > 1:
+        pytest.skip("this machine has several accelerators")
+    strategy = training.distribution_strategy()
+    assert strategy.num_replicas_in_sync == 1
+    assert keras.distribution.distribution() is None
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        assert isinstance(strategy, tf.distribute.Strategy)
+        assert not isinstance(strategy, (tf.distribute.MirroredStrategy, tf.distribute.TPUStrategy))
+    else:
+        assert isinstance(strategy, training.KerasDistribution) and strategy.distribution is None
+    with strategy.scope():
+        model = small_model()
+    assert model.count_params() == 36 * 8 + 8 + 8 * 3 + 3
+
+
+def test_detect_accelerator_sees_the_backend_devices():
+    accelerator = training.detect_accelerator()
+    assert accelerator.kind in ("cpu", "gpu", "tpu") and accelerator.count >= 1
+    if BACKEND == "jax":
+        import jax
+
+        assert (accelerator.kind == "cpu") == (jax.default_backend() == "cpu")
+
+
+# --------------------------------------------------------------------------- fit
+
+
+def test_fit_returns_a_history_whose_loss_decreases():
+    images, labels = images_and_labels(n=96)
+    model = small_model()
+    model.compile(optimizer=keras.optimizers.Adam(0.02), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = training.fit(model, images, labels, batch_size=16, epochs=6, validation_split=0.25, verbose=0)
+    assert isinstance(history, keras.callbacks.History)
+    assert history.epoch == list(range(6))
+    assert set(history.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    losses = history.history["loss"]
+    assert losses[-1] < 0.5 * losses[0]
+    assert history.history["val_accuracy"][-1] > 0.9
+
+
+def test_fit_matches_plain_model_fit_without_shuffling():
+    images, labels = images_and_labels(n=42)  # 42 = 5 batches of 8 and a partial one of 2
+    reference = small_model()
+    plain, helper = compiled_copy(reference), compiled_copy(reference)
+    expected = plain.fit(images / 255.0, labels, batch_size=8, epochs=3, shuffle=False,
+                         validation_split=0.2, verbose=0)  # fmt: skip
+    received = training.fit(helper, images, labels, batch_size=8, epochs=3, shuffle=False,
+                            validation_split=0.2, verbose=0)  # fmt: skip
+    for name in ("loss", "val_loss"):
+        np.testing.assert_allclose(received.history[name], expected.history[name], rtol=1e-5)
+    for received_weights, expected_weights in zip(helper.get_weights(), plain.get_weights(), strict=True):
+        np.testing.assert_allclose(received_weights, expected_weights, rtol=1e-5, atol=1e-6)
+
+
+def test_fit_with_the_same_seed_is_reproducible_and_passes_callbacks_through():
+    images, labels = images_and_labels(n=40)
+    reference = small_model()
+    runs = []
+    for _ in range(2):
+        model = compiled_copy(reference)
+        seen = []
+        callback = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs, seen=seen: seen.append(epoch))
+        history = training.fit(model, images, labels, batch_size=8, epochs=2, seed=5,
+                               validation_data=(images[:8], labels[:8]), callbacks=[callback], verbose=0)  # fmt: skip
+        assert seen == [0, 1]
+        runs.append((history.history["loss"], model.get_weights()))
+    np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-6)
+    for first, second in zip(runs[0][1], runs[1][1], strict=True):
+        np.testing.assert_allclose(first, second, rtol=1e-6)
+
+
+def test_fit_sets_jit_compile_and_steps_per_execution_like_compile():
+    images, labels = images_and_labels(n=24)
+    model = compiled_copy(small_model())
+    default_jit = model.jit_compile
+    training.fit(model, images, labels, batch_size=8, verbose=0)
+    assert model.jit_compile == default_jit  # "auto" keeps what compile chose
+    training.fit(model, images, labels, batch_size=8, jit_compile=False, verbose=0)
+    assert model.jit_compile is False
+    if BACKEND != "torch":
+        history = training.fit(model, images, labels, batch_size=8, steps_per_execution=3, verbose=0)
+        assert model.steps_per_execution == 3 and len(history.history["loss"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("arguments", "argument_name"),
+    [
+        ({"y": np.zeros(5)}, "`y`"),
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": -8}, "batch_size"),
+        ({"validation_split": 1.0}, "validation_split"),
+        ({"validation_data": (np.zeros(3),)}, "validation_data"),
+        ({"jit_compile": "yes"}, "jit_compile"),
+        ({"steps_per_execution": 0}, "steps_per_execution"),
+    ],
+)
+def test_fit_rejects_bad_input(arguments, argument_name):
+    images, labels = images_and_labels(n=12)
+    model = compiled_copy(small_model())
+    call = {"y": labels, "batch_size": 4, "verbose": 0, **arguments}
+    with pytest.raises(ValueError, match=argument_name):
+        training.fit(model, images, **call)
+
+
+def test_fit_requires_a_compiled_model():
+    images, labels = images_and_labels(n=12)
+    with pytest.raises(ValueError, match="`model` to be compiled"):
+        training.fit(small_model(), images, labels, batch_size=4)
