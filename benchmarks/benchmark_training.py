@@ -1,7 +1,7 @@
 """Training throughput: ``coursepkg.fit`` against plain ``model.fit`` on NumPy arrays.
 
-The same small CNN (keras-io's MNIST convnet) with the same batch size is
-trained twice per repeat:
+The same small CNN (keras-io's MNIST convnet), from the same initial weights
+and with the same batch size, is trained two ways in each repeat:
 
 * **plain**: the common tutorial way, ``model.fit(x, y)`` on float32 images
   already divided by 255, float32 weights;
@@ -11,7 +11,9 @@ trained twice per repeat:
 
 Throughput is images per second over epochs 2..N (the first epoch pays for
 tracing and XLA compilation), the median over all timed epochs of all
-repeats; the two variants alternate so that a busy machine slows both alike.
+repeats. The two variants take turns: whole runs in alternating order, or,
+with ``--interleave``, single epochs (``fit(..., initial_epoch=k,
+epochs=k + 1)``), so that a busy machine slows both alike.
 
 The Keras backend is chosen by the ``KERAS_BACKEND`` environment variable
 (``tensorflow`` when unset), not by a flag. See ``benchmarks/README.md``.
@@ -24,13 +26,14 @@ Example:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
 import time
+from collections.abc import Callable
 
-os.environ.setdefault(
-    "TF_CPP_MIN_LOG_LEVEL", "2"
-)  # keep TensorFlow's start-up chatter out of the table
+# Keep TensorFlow's start-up chatter out of the table.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402  (after the environment variable above)
 import numpy as np  # noqa: E402
@@ -100,29 +103,88 @@ def load_images(source: str, n_images: int, seed: int) -> tuple[np.ndarray, np.n
     return images, labels
 
 
-def run_plain(images_uint8, labels, batch_size: int, epochs: int, seed: int) -> dict:
+@dataclasses.dataclass
+class Variant:
+    """One way of training the model, ready to run epochs."""
+
+    label: str  # what the table calls it
+    precision: str  # Keras dtype policy the model was built under
+    model: keras.Model  # the compiled model
+    train: Callable  # train(initial_epoch, epochs, callbacks): run epochs initial_epoch..epochs-1
+
+
+def plain_variant(images_uint8, labels, batch_size: int, seed: int) -> Variant:
+    """``model.fit`` on float32 images divided by 255, float32 weights: the tutorial way."""
     keras.config.set_dtype_policy("float32")
-    images = images_uint8.astype("float32") / 255.0  # (n, 28, 28, 1): the tutorial way
+    images = images_uint8.astype("float32") / 255.0  # (n, 28, 28, 1)
     model = compile_model(build_model(images.shape[1:], 10, seed))
-    timer = EpochTimer()
-    model.fit(images, labels, batch_size=batch_size, epochs=epochs, callbacks=[timer], verbose=0)
-    return {"timer": timer, "precision": "float32", "jit_compile": model.jit_compile}
+
+    def train(initial_epoch, epochs, callbacks):
+        model.fit(
+            images,
+            labels,
+            batch_size=batch_size,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            verbose=0,
+        )
+
+    return Variant("model.fit, float32 NumPy", "float32", model, train)
 
 
-def run_helper(
-    images_uint8, labels, batch_size: int, epochs: int, seed: int, steps_per_execution
-) -> dict:
+def helper_variant(
+    images_uint8, labels, batch_size: int, seed: int, steps_per_execution
+) -> Variant:
+    """The course's way: precision and devices chosen first, then ``coursepkg.fit`` on uint8."""
     precision = training.configure_precision()
     strategy = training.distribution_strategy()
     with strategy.scope():
         model = compile_model(build_model(images_uint8.shape[1:], 10, seed))
-    timer = EpochTimer()
-    training.fit(
-        model, images_uint8, labels, batch_size=batch_size, epochs=epochs, seed=seed,
-        steps_per_execution=steps_per_execution, callbacks=[timer], verbose=0,
-    )  # fmt: skip
-    keras.config.set_dtype_policy("float32")
-    return {"timer": timer, "precision": precision, "jit_compile": model.jit_compile}
+    keras.config.set_dtype_policy("float32")  # the model keeps its policy; later builds get float32
+
+    def train(initial_epoch, epochs, callbacks):
+        training.fit(
+            model,
+            images_uint8,
+            labels,
+            batch_size=batch_size,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            seed=seed + initial_epoch,
+            steps_per_execution=steps_per_execution,
+            callbacks=callbacks,
+            verbose=0,
+        )
+
+    return Variant("coursepkg.fit, uint8 tf.data", precision, model, train)
+
+
+def measure(args, images, labels) -> tuple[dict[str, list[EpochTimer]], dict[str, Variant]]:
+    """The epoch timers of both variants in every repeat, and the variants of the last one."""
+    steps_per_execution = args.steps_per_execution or training.AUTO
+    timers = {"plain": [], "helper": []}
+    for repeat in range(args.repeats):
+        variants = {
+            "helper": helper_variant(
+                images, labels, args.batch_size, args.seed, steps_per_execution
+            ),
+            "plain": plain_variant(images, labels, args.batch_size, args.seed),
+        }
+        run_timers = {name: EpochTimer() for name in variants}
+        first, second = ("plain", "helper") if repeat % 2 == 0 else ("helper", "plain")
+        if args.interleave:  # one epoch of each in turn: both see the same load
+            for epoch in range(args.epochs):
+                for name in (first, second) if epoch % 2 == 0 else (second, first):
+                    variants[name].train(epoch, epoch + 1, [run_timers[name]])
+        else:  # one whole run of each: what a chapter does
+            for name in (first, second):
+                variants[name].train(0, args.epochs, [run_timers[name]])
+        for name, timer in run_timers.items():
+            timers[name].append(timer)
+            seconds = ", ".join(f"{value:.2f}" for value in timer.wall_seconds)
+            print(f"[benchmark] repeat {repeat + 1}, {name}: epoch seconds {seconds}", flush=True)
+    return timers, variants
 
 
 def device_description() -> str:
@@ -180,6 +242,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="runs of each variant, alternating (default 2)",
     )
     parser.add_argument(
+        "--interleave",
+        action="store_true",
+        help="alternate single epochs of the two variants instead of whole runs "
+        "(steadier on a shared, busy machine)",
+    )
+    parser.add_argument(
         "--data",
         choices=("random", "mnist"),
         default="random",
@@ -197,50 +265,37 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.epochs < 2:
         parser.error("--epochs must be at least 2: the first epoch (compilation) is not timed")
-    return args  # fmt: skip
+    return args
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
     images, labels = load_images(args.data, args.images, args.seed)
     n_images = len(images)
-    steps_per_execution = args.steps_per_execution or training.AUTO
-    runs = {"plain": [], "helper": []}
-    for repeat in range(args.repeats):
-        order = ("plain", "helper") if repeat % 2 == 0 else ("helper", "plain")
-        for variant in order:
-            if variant == "plain":
-                result = run_plain(images, labels, args.batch_size, args.epochs, args.seed)
-            else:
-                result = run_helper(
-                    images, labels, args.batch_size, args.epochs, args.seed, steps_per_execution
-                )
-            runs[variant].append(result)
-            epoch_times = ", ".join(f"{seconds:.2f}" for seconds in result["timer"].wall_seconds)
-            print(f"[benchmark] repeat {repeat + 1}, {variant}: epoch seconds {epoch_times}")
+    timers, variants = measure(args, images, labels)
 
-    labels_of = {
-        "plain": "model.fit, float32 NumPy",
-        "helper": "coursepkg.fit, uint8 tf.data",
-    }
-    throughput = {}
+    schedule = "epochs interleaved" if args.interleave else "whole runs alternating"
     print()
     print(
         f"{n_images:,} images of {'x'.join(map(str, images.shape[1:]))}, batch {args.batch_size}, "
-        f"epochs 2..{args.epochs} timed, {args.repeats} repeat(s), data: {args.data}"
+        f"epochs 2..{args.epochs} timed, {args.repeats} repeat(s), {schedule}, data: {args.data}"
     )
-    header = f"{'backend':<11} {'device':<20} {'variant':<30} {'precision':<15} {'XLA':<5} {'images/s':>9} {'CPU ms/img':>10}"
+    header = (
+        f"{'backend':<11} {'device':<20} {'variant':<30} {'precision':<15} {'XLA':<5} "
+        f"{'images/s':>9} {'CPU ms/img':>10}"
+    )
     print(header)
     print("-" * len(header))
-    for variant in ("plain", "helper"):
-        wall = [s for run in runs[variant] for s in run["timer"].wall_seconds[1:]]
-        cpu = [s for run in runs[variant] for s in run["timer"].cpu_seconds[1:]]
-        throughput[variant] = n_images / statistics.median(wall)
-        first = runs[variant][0]
+    throughput = {}
+    for name in ("plain", "helper"):
+        wall = [seconds for timer in timers[name] for seconds in timer.wall_seconds[1:]]
+        cpu = [seconds for timer in timers[name] for seconds in timer.cpu_seconds[1:]]
+        throughput[name] = n_images / statistics.median(wall)
+        variant = variants[name]
         print(
-            f"{keras.backend.backend():<11} {device_description():<20} {labels_of[variant]:<30} "
-            f"{first['precision']:<15} {str(bool(first['jit_compile'])):<5} "
-            f"{throughput[variant]:>9,.0f} {1000 * statistics.median(cpu) / n_images:>10.3f}"
+            f"{keras.backend.backend():<11} {device_description():<20} {variant.label:<30} "
+            f"{variant.precision:<15} {str(bool(variant.model.jit_compile)):<5} "
+            f"{throughput[name]:>9,.0f} {1000 * statistics.median(cpu) / n_images:>10.3f}"
         )
     print(f"ratio helper / plain: {throughput['helper'] / throughput['plain']:.2f}")
 

@@ -168,17 +168,23 @@ def compare_integer(received: Any, expected: int, what: str) -> list[str]:
 
 
 def compare_number(received: Any, expected: float, what: str, rel_tol: float = 1e-6, abs_tol: float = 1e-9) -> list[str]:
-    """Problems with a real-valued answer, within a tolerance."""
+    """Problems with a real-valued answer, within a tolerance.
+
+    The message says only whether the answer is too large or too small, never
+    by how much (which would give the answer away).
+    """
     if isinstance(received, (str, bytes, bool)):  # float() would accept "0.3" and True
         return [f"{what} should be a number; received {describe(received)}"]
     try:
         value = float(received)
     except (TypeError, ValueError):
         return [f"{what} should be a number; received {describe(received)}"]
+    if not math.isfinite(value):
+        return [f"{what} should be a finite number; received {value!r}"]
     if math.isclose(value, expected, rel_tol=rel_tol, abs_tol=abs_tol):
         return []
     direction = "too large" if value > expected else "too small"
-    return [f"{what}: {value:.6g} is {direction} (off by {abs(value - expected):.3g})"]
+    return [f"{what}: {value:.6g} is {direction}"]
 
 
 def compare_array(received: Any, expected: np.ndarray, what: str, rtol: float = 1e-5, atol: float = 1e-6) -> list[str]:

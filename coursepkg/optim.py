@@ -29,12 +29,18 @@ import numpy as np
 
 
 def _check_positive(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not value > 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not value > 0
+    ):
         raise ValueError(f"Expected `{name}` to be a positive number. Received: {name}={value!r}")
 
 
 def _check_fraction(name: str, value, allow_zero: bool = True) -> None:
-    number = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+    number = not isinstance(value, bool) and isinstance(
+        value, (int, float, np.integer, np.floating)
+    )
     if not number or not ((value >= 0 if allow_zero else value > 0) and value < 1):
         interval = "[0, 1)" if allow_zero else "(0, 1)"
         raise ValueError(f"Expected `{name}` to be in {interval}. Received: {name}={value!r}")
@@ -115,7 +121,9 @@ class NumpySGD:
         _check_positive("learning_rate", self.learning_rate)
         _check_fraction("momentum", self.momentum)
         if not isinstance(self.nesterov, bool):
-            raise ValueError(f"Expected `nesterov` to be True or False. Received: nesterov={self.nesterov!r}")
+            raise ValueError(
+                f"Expected `nesterov` to be True or False. Received: nesterov={self.nesterov!r}"
+            )
         _check_weight_decay(self.weight_decay)
 
     def init(self, variable) -> dict[str, np.ndarray]:
@@ -184,7 +192,9 @@ class NumpyRMSprop:
         _check_fraction("momentum", self.momentum)
         _check_positive("epsilon", self.epsilon)
         if not isinstance(self.centered, bool):
-            raise ValueError(f"Expected `centered` to be True or False. Received: centered={self.centered!r}")
+            raise ValueError(
+                f"Expected `centered` to be True or False. Received: centered={self.centered!r}"
+            )
         _check_weight_decay(self.weight_decay)
 
     def init(self, variable) -> dict[str, np.ndarray]:
@@ -216,7 +226,11 @@ class NumpyRMSprop:
             variable = variable - momentum
         else:
             variable = variable - increment
-        return variable, {"velocity": velocity, "average_gradient": average_gradient, "momentum": momentum}
+        return variable, {
+            "velocity": velocity,
+            "average_gradient": average_gradient,
+            "momentum": momentum,
+        }
 
     def to_keras(self):
         """The ``keras.optimizers.RMSprop`` with the same settings."""
@@ -265,7 +279,9 @@ class NumpyAdam:
         _check_fraction("beta_2", self.beta_2, allow_zero=False)
         _check_positive("epsilon", self.epsilon)
         if not isinstance(self.amsgrad, bool):
-            raise ValueError(f"Expected `amsgrad` to be True or False. Received: amsgrad={self.amsgrad!r}")
+            raise ValueError(
+                f"Expected `amsgrad` to be True or False. Received: amsgrad={self.amsgrad!r}"
+            )
         _check_weight_decay(self.weight_decay)
 
     def init(self, variable) -> dict[str, np.ndarray]:
@@ -308,14 +324,18 @@ def _prepare(variable, gradient, state) -> tuple[np.ndarray, np.ndarray]:
     gradient = _as_array("gradient", gradient, dtype)
     _check_same_shape(variable, gradient)
     if not isinstance(state, dict):
-        raise ValueError(f"Expected `state` to be the dict returned by `init`. Received: state={state!r}")
+        raise ValueError(
+            f"Expected `state` to be the dict returned by `init`. Received: state={state!r}"
+        )
     return variable, gradient
 
 
 # --------------------------------------------------------------------------- running an optimiser
 
 
-def run_optimizer(optimizer, gradient_fn: Callable, start, steps: int, dtype=np.float64) -> np.ndarray:
+def run_optimizer(
+    optimizer, gradient_fn: Callable, start, steps: int, dtype=np.float64
+) -> np.ndarray:
     """Run a NumPy update rule from ``start`` and record every point it visits.
 
     Introduced in: book/04_training.ipynb
@@ -343,7 +363,9 @@ def run_optimizer(optimizer, gradient_fn: Callable, start, steps: int, dtype=np.
             f"Received: optimizer={optimizer!r}"
         )
     if not callable(gradient_fn):
-        raise ValueError(f"Expected `gradient_fn` to be a function. Received: gradient_fn={gradient_fn!r}")
+        raise ValueError(
+            f"Expected `gradient_fn` to be a function. Received: gradient_fn={gradient_fn!r}"
+        )
     _check_steps(steps)
     if np.dtype(dtype) not in (np.float32, np.float64):
         raise ValueError(f"Expected `dtype` to be float32 or float64. Received: dtype={dtype!r}")
@@ -393,7 +415,9 @@ def keras_trajectory(optimizer, gradient_fn: Callable, start, steps: int) -> np.
             f"Expected `optimizer` to be a keras.optimizers.Optimizer. Received: optimizer={optimizer!r}"
         )
     if not callable(gradient_fn):
-        raise ValueError(f"Expected `gradient_fn` to be a function. Received: gradient_fn={gradient_fn!r}")
+        raise ValueError(
+            f"Expected `gradient_fn` to be a function. Received: gradient_fn={gradient_fn!r}"
+        )
     _check_steps(steps)
     start = _as_array("start", start, np.float32)
     variable = keras.Variable(start, dtype="float32", name="point")
@@ -498,7 +522,9 @@ def rosenbrock(a: float = 1.0, b: float = 100.0, start=(-1.5, 2.0)) -> Surface:
         dy = 2 * b * (y - x**2)
         return np.stack([dx, dy], axis=-1)
 
-    return Surface(f"Rosenbrock (b={b:g})", value, gradient, tuple(start), (a, a * a), (-2.0, 2.0), (-1.0, 3.0))
+    return Surface(
+        f"Rosenbrock (b={b:g})", value, gradient, tuple(start), (a, a * a), (-2.0, 2.0), (-1.0, 3.0)
+    )
 
 
 def saddle(start=(1.5, 1e-6)) -> Surface:
@@ -527,7 +553,9 @@ def saddle(start=(1.5, 1e-6)) -> Surface:
         x, y = _xy(point)
         return np.stack([x, y**3 - y], axis=-1)
 
-    return Surface("Saddle at (0, 0)", value, gradient, tuple(start), (0.0, 1.0), (-2.0, 2.0), (-1.6, 1.6))
+    return Surface(
+        "Saddle at (0, 0)", value, gradient, tuple(start), (0.0, 1.0), (-2.0, 2.0), (-1.6, 1.6)
+    )
 
 
 SURFACES: dict[str, Callable[[], Surface]] = {

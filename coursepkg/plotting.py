@@ -1,4 +1,4 @@
-"""Figures the chapters share: learning curves, image grids, confusion matrices, optimiser paths, activations.
+"""Figures the chapters share: learning curves, images, confusion matrices, paths, activations.
 
 Introduced in: book/02_layers_and_shapes.ipynb (learning curves, image grids,
 confusion matrices), book/03_activations_and_loss.ipynb (activations) and
@@ -20,14 +20,8 @@ import numpy as np
 
 WRONG_COLOUR = "tab:red"
 RIGHT_COLOUR = "black"
-_HIGHER_IS_BETTER = (
-    "acc",
-    "auc",
-    "precision",
-    "recall",
-    "f1",
-    "iou",
-)  # as keras.callbacks.EarlyStopping
+# Names of quantities for which higher is better (keras.callbacks.EarlyStopping's "auto" mode).
+_HIGHER_IS_BETTER = ("acc", "auc", "precision", "recall", "f1", "iou")
 
 
 # --------------------------------------------------------------------------- checks
@@ -42,10 +36,15 @@ def _positive_int(value, argument: str) -> int:
 
 
 def _class_indices(values, argument: str, n: int | None = None) -> np.ndarray:
-    """Integer class indices from indices ``(n,)`` or scores/one-hot rows ``(n, classes)``."""
+    """Class indices from indices ``(n,)``, scores or one-hot rows ``(n, classes)``,
+    or sigmoid probabilities ``(n, 1)`` (above 0.5: class 1)."""
     array = np.asarray(values)
-    if array.ndim == 2:
+    if array.ndim == 2 and array.shape[1] == 1 and np.issubdtype(array.dtype, np.floating):
+        array = (array[:, 0] > 0.5).astype(np.int64)
+    elif array.ndim == 2:
         array = array.argmax(axis=1)
+    if array.dtype == bool:
+        array = array.astype(np.int64)
     if array.ndim != 1 or not (np.issubdtype(array.dtype, np.integer) or _whole(array)):
         raise ValueError(
             f"Expected `{argument}` to be class indices (n,) or scores (n, classes). "
@@ -145,8 +144,13 @@ def plot_history(
         if f"val_{name}" in logs:
             ax.plot(epochs, logs[f"val_{name}"], marker="o", markersize=3, label="validation")
         if best_epoch is not None:
-            ax.axvline(best_epoch, color="grey", linestyle="--", linewidth=1,
-                       label=f"best epoch {best_epoch} ({mode} {monitor})")  # fmt: skip
+            ax.axvline(
+                best_epoch,
+                color="grey",
+                linestyle="--",
+                linewidth=1,
+                label=f"best epoch {best_epoch} ({mode} {monitor})",
+            )
         if name == "learning_rate":
             ax.set_yscale("log")
         ax.set_title(name)
@@ -316,7 +320,8 @@ def plot_confusion_matrix(
     Args:
         y_true: true classes, ``(n,)`` indices or one-hot rows.
         y_pred: predicted classes, ``(n,)`` indices or ``(n, classes)``
-            scores (``model.predict`` output; the arg-max is taken).
+            scores (``model.predict`` output; the arg-max is taken), or
+            ``(n, 1)`` sigmoid probabilities (above 0.5: class 1).
         class_names: names of the classes; also fixes their number (default:
             ``max(label) + 1``).
         normalize: ``None`` (counts), ``"true"`` (each row sums to 1: the
@@ -377,8 +382,12 @@ def plot_confusion_matrix(
     ax.set_yticks(np.arange(num_classes), labels=names)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
-    what = {None: "counts", "true": "normalised over true classes (rows)",
-            "pred": "normalised over predictions (columns)", "all": "normalised over all examples"}  # fmt: skip
+    what = {
+        None: "counts",
+        "true": "normalised over true classes (rows)",
+        "pred": "normalised over predictions (columns)",
+        "all": "normalised over all examples",
+    }
     ax.set_title(f"Confusion matrix, {what[normalize]}")
     if annotate is True or (annotate == "auto" and num_classes <= 20):
         for row in range(num_classes):
@@ -386,8 +395,15 @@ def plot_confusion_matrix(
                 value = matrix[row, column]
                 text = f"{value:.2f}" if normalize else f"{int(value)}"
                 dark = value > 0.5 * vmax
-                ax.text(column, row, text, ha="center", va="center", fontsize="small",
-                        color="white" if dark else "black")  # fmt: skip
+                ax.text(
+                    column,
+                    row,
+                    text,
+                    ha="center",
+                    va="center",
+                    fontsize="small",
+                    color="white" if dark else "black",
+                )
     fig.tight_layout()
     return fig
 
@@ -496,8 +512,15 @@ def plot_optimizer_paths(
                 grid_x, grid_y, values, levels=contour_levels, cmap="viridis", linewidths=0.7
             )
             if minimum is not None:
-                ax.plot(*minimum, marker="*", markersize=14, color="gold", markeredgecolor="black",
-                        linestyle="none", label="minimum")  # fmt: skip
+                ax.plot(
+                    *minimum,
+                    marker="*",
+                    markersize=14,
+                    color="gold",
+                    markeredgecolor="black",
+                    linestyle="none",
+                    label="minimum",
+                )
             ax.set_xlim(xlim)
             ax.set_ylim(ylim)
             ax.set_xlabel("x")
@@ -505,8 +528,15 @@ def plot_optimizer_paths(
             if small_multiples:
                 ax.set_title(name)
         colour = colours[index % len(colours)]
-        ax.plot(path[:, 0], path[:, 1], color=colour, marker="o", markersize=2.5, linewidth=1.3,
-                label=f"{name} ({len(path) - 1} steps)")  # fmt: skip
+        ax.plot(
+            path[:, 0],
+            path[:, 1],
+            color=colour,
+            marker="o",
+            markersize=2.5,
+            linewidth=1.3,
+            label=f"{name} ({len(path) - 1} steps)",
+        )
         ax.plot(*path[0], marker="s", color=colour, markersize=6, linestyle="none")  # start
         ax.legend(fontsize="small", loc="best")
     for ax in axes.flat[panels:]:

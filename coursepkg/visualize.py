@@ -88,6 +88,11 @@ def _is_feature_layer(layer) -> bool:
         return False
 
 
+def _model_input(model):
+    """The model's input tensor (a list only for several inputs, so that calls take a plain array)."""
+    return model.inputs[0] if len(model.inputs) == 1 else model.inputs
+
+
 def _as_batch(images) -> np.ndarray:
     """float32 NumPy batch (batch, height, width, channels) from a batch or one image."""
     import keras
@@ -147,7 +152,7 @@ def feature_maps(model, images, layer_names: Sequence[str]) -> dict[str, np.ndar
         )
     layers = [_feature_layer(model, name, "layer_names") for name in layer_names]
     batch = _as_batch(images)
-    extractor = keras.Model(model.inputs, [layer.output for layer in layers])
+    extractor = keras.Model(_model_input(model), [layer.output for layer in layers])
     outputs = extractor(batch, training=False)
     if not isinstance(outputs, (list, tuple)):
         outputs = [outputs]
@@ -538,7 +543,7 @@ def visualize_filter(
         if image.shape != shape:
             raise ValueError(f"Expected `start` to have shape {shape}. Received: start with shape {image.shape}")
 
-    extractor = keras.Model(model.inputs, layer.output)
+    extractor = keras.Model(_model_input(model), layer.output)
 
     def mean_activation(batch):  # batch: (1, height, width, channels) backend tensor
         inputs = preprocess(batch) if preprocess is not None else batch

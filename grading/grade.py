@@ -161,7 +161,6 @@ def kill_group(pgid: int) -> None:
 
 def run_one(
     path: pathlib.Path,
-    name: str,
     settings: Settings,
     exercises: list[ExerciseCell],
     snapshot: dict[str, bytes],
@@ -171,105 +170,33 @@ def run_one(
     if size == 0:
         return {"status": "empty file", "reason": "the file is empty (0 bytes)"}
     if size > settings.max_size:
+        limit = settings.max_size / 2**20
         return {
             "status": "too large",
-            "reason": f"the file has {size / 2**20:.0f} MB, over the {settings.max_size / 2**20:.0f} MB limit",
+            "reason": f"the file has {size / 2**20:.0f} MB, over the {limit:.0f} MB limit",
         }
-    private = pathlib.Path(tempfile.mkdtemp(prefix="grading-"))
-    sandbox = pathlib.Path(tempfile.mkdtemp(prefix="submission-"))
+    private = pathlib.Path(
+        tempfile.mkdtemp(prefix="grading-")
+    )  # the worker's; never the kernel's cwd
+    sandbox = pathlib.Path(tempfile.mkdtemp(prefix="submission-"))  # the kernel's working folder
     try:
-        code = private / "code"
-        for relative, content in snapshot.items():
-            target = code / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
-        shutil.copyfile(path, sandbox / "submission.ipynb")
-        exchange = sandbox / f".grading-{secrets.token_hex(8)}"
-        exchange.mkdir()
-        kernel_env = dict(os.environ)
-        kernel_env.update(
-            MPLBACKEND="Agg",
-            IPYTHONDIR=str(
-                sandbox / ".ipython"
-            ),  # no startup files planted by an earlier submission
-            PYTHONDONTWRITEBYTECODE="1",
-        )
-        if settings.fast:
-            kernel_env["COURSEPKG_FAST"] = "1"
-        spec = {
-            "notebook": str(sandbox / "submission.ipynb"),
-            "sandbox": str(sandbox),
-            "exchange": str(exchange),
-            "exercises": [[item.id, item.variable] for item in exercises],
-            "cell_timeout": settings.cell_timeout,
-            "time_limit": settings.time_limit,
-            "reserve": min(max(10.0, 0.15 * settings.time_limit), settings.time_limit / 2),
-            "hidden": str(code / "_hidden"),
-            "kernel_env": kernel_env,
-            "max_file_bytes": settings.max_file_bytes,
-            "pid_file": str(private / "kernel-groups"),
-            "result": str(private / "result.json"),
-        }
-        (code / "_hidden").mkdir(exist_ok=True)
-        (private / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
-        worker_env = dict(os.environ)
-        worker_env.update(
-            PYTHONPATH=os.pathsep.join([str(code), *filter(None, [os.environ.get("PYTHONPATH")])]),
-            PYTHONDONTWRITEBYTECODE="1",
-            JUPYTER_RUNTIME_DIR=str(sandbox / ".jupyter-runtime"),
-        )
+        spec = prepare(path, private, sandbox, settings, exercises, snapshot)
         token = secrets.token_hex(16)
         started = time.monotonic()
-        with open(private / "worker.log", "wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "grading.worker", str(private / "spec.json")],
-                cwd=code,
-                env=worker_env,
-                stdin=subprocess.PIPE,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            try:
-                process.stdin.write(f"{token}\n".encode())
-                process.stdin.close()
-            except OSError:
-                pass
-            timed_out = False
-            try:
-                process.wait(timeout=settings.time_limit)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-            finally:
-                kill_group(process.pid)
-                groups = (
-                    (private / "kernel-groups").read_text().split()
-                    if (private / "kernel-groups").exists()
-                    else []
-                )
-                for group in groups:
-                    if group.isdigit():
-                        kill_group(int(group))
-                process.wait()
+        returncode = run_worker(private, spec, token, settings.time_limit)
         seconds = time.monotonic() - started
-        if timed_out:
+        if returncode is None:
+            limit = settings.time_limit
             return {
                 "status": "timeout",
-                "reason": f"killed after {settings.time_limit:.0f} s, the time limit per submission",
+                "reason": f"killed after {limit:.0f} s, the time limit per submission",
                 "seconds": seconds,
             }
-        result, problem = read_result(private / "result.json", token)
+        result, problem = read_result(pathlib.Path(spec["result"]), token)
         if result is None:
-            how = (
-                f"it was killed by signal {-process.returncode}"
-                if process.returncode < 0
-                else f"it exited with code {process.returncode}"
-            )
-            return {
-                "status": "grader error",
-                "reason": f"no valid result from the grading process ({how}; {problem})",
-                "seconds": seconds,
-            }
+            how = f"killed by signal {-returncode}" if returncode < 0 else f"exit code {returncode}"
+            reason = f"no valid result from the grading process ({how}; {problem})"
+            return {"status": "grader error", "reason": reason, "seconds": seconds}
         if result.get("error"):
             return {
                 "status": "grader error",
@@ -283,6 +210,94 @@ def run_one(
     finally:
         shutil.rmtree(private, ignore_errors=True)
         shutil.rmtree(sandbox, ignore_errors=True)
+
+
+def prepare(
+    path: pathlib.Path,
+    private: pathlib.Path,
+    sandbox: pathlib.Path,
+    settings: Settings,
+    exercises: list[ExerciseCell],
+    snapshot: dict[str, bytes],
+) -> dict:
+    """Lay out a worker's folders: its copy of the code, the sandbox, and its spec file."""
+    code = private / "code"
+    for relative, content in snapshot.items():
+        target = code / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    (code / "_hidden").mkdir(exist_ok=True)
+    shutil.copyfile(path, sandbox / "submission.ipynb")
+    exchange = sandbox / f".grading-{secrets.token_hex(8)}"  # answers and function calls pass here
+    exchange.mkdir()
+    kernel_env = dict(os.environ)
+    kernel_env.update(
+        MPLBACKEND="Agg",
+        IPYTHONDIR=str(sandbox / ".ipython"),  # no startup file left by an earlier submission
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    if settings.fast:
+        kernel_env["COURSEPKG_FAST"] = "1"
+    spec = {
+        "notebook": str(sandbox / "submission.ipynb"),
+        "sandbox": str(sandbox),
+        "exchange": str(exchange),
+        "exercises": [[item.id, item.variable] for item in exercises],
+        "cell_timeout": settings.cell_timeout,
+        "time_limit": settings.time_limit,
+        # Seconds kept at the end for checking the answers: no cell starts later than this.
+        "reserve": min(max(10.0, 0.15 * settings.time_limit), settings.time_limit / 2),
+        "hidden": str(code / "_hidden"),
+        "kernel_env": kernel_env,
+        "max_file_bytes": settings.max_file_bytes,
+        "pid_file": str(private / "kernel-groups"),
+        "result": str(private / "result.json"),
+        "code": str(code),
+    }
+    (private / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
+    return spec
+
+
+def run_worker(private: pathlib.Path, spec: dict, token: str, time_limit: float) -> int | None:
+    """Run :mod:`grading.worker` on ``spec``; its exit code, or ``None`` if it was killed at the limit.
+
+    Whatever happens, the worker's process group and every kernel's process
+    group are killed before this returns.
+    """
+    environment = dict(os.environ)
+    environment.update(
+        PYTHONPATH=os.pathsep.join([spec["code"], *filter(None, [os.environ.get("PYTHONPATH")])]),
+        PYTHONDONTWRITEBYTECODE="1",
+        JUPYTER_RUNTIME_DIR=str(pathlib.Path(spec["sandbox"], ".jupyter-runtime")),
+    )
+    with open(private / "worker.log", "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "grading.worker", str(private / "spec.json")],
+            cwd=spec["code"],
+            env=environment,
+            stdin=subprocess.PIPE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            process.stdin.write(f"{token}\n".encode())
+            process.stdin.close()
+        except OSError:
+            pass
+        try:
+            process.wait(timeout=time_limit)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            kill_group(process.pid)
+            groups = pathlib.Path(spec["pid_file"])
+            for group in groups.read_text().split() if groups.exists() else []:
+                if group.isdigit():
+                    kill_group(int(group))
+            process.wait()
+    return None if timed_out else process.returncode
 
 
 def read_result(path: pathlib.Path, token: str) -> tuple[dict | None, str]:
@@ -336,6 +351,11 @@ def to_grade(
         ]
         if unanswered and details:
             reasons.append("not answered: " + ", ".join(unanswered))
+        reasons += [
+            str(details[item.id]["flag"])
+            for item in exercises
+            if details.get(item.id, {}).get("flag")
+        ]
     return Grade(
         submission,
         student_id,
@@ -352,17 +372,23 @@ def to_grade(
 
 
 def find_submissions(folder: pathlib.Path) -> list[pathlib.Path]:
-    """Every ``*.ipynb`` under ``folder`` (or ``folder`` itself if it is a notebook)."""
+    """Every ``*.ipynb`` under ``folder`` (or ``folder`` itself if it is a notebook).
+
+    Hidden files and folders (``.ipynb_checkpoints`` among them) are skipped.
+    """
     if folder.is_file():
         return [folder]
     if not folder.is_dir():
         raise ValueError(
             f"Expected `submissions` to be a folder of notebooks. Received: {str(folder)!r}"
         )
-    return sorted(
-        path for path in folder.rglob("*.ipynb")
-        if path.is_file() and ".ipynb_checkpoints" not in path.parts and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-    )  # fmt: skip
+    found = []
+    for path in folder.rglob("*.ipynb"):
+        if path.is_file() and not any(
+            part.startswith(".") for part in path.relative_to(folder).parts
+        ):
+            found.append(path)
+    return sorted(found)
 
 
 def student_ids(paths: list[pathlib.Path], folder: pathlib.Path) -> list[str]:
@@ -377,6 +403,38 @@ def student_ids(paths: list[pathlib.Path], folder: pathlib.Path) -> list[str]:
         )
         ids.append(base)
     return ids
+
+
+def load_chapter(settings: Settings) -> tuple[list[ExerciseCell], Points, list]:
+    """The chapter's exercises, the points and the hidden checks, checked against each other.
+
+    Raises:
+        ValueError: if the chapter has no exercise, an exercise is not registered
+            in ``coursepkg.exercises`` or has no points, or a hidden check is for
+            an exercise that does not exist.
+    """
+    from coursepkg.checking import exercises as registered_exercises
+
+    exercises = exercise_cells(read_notebook(settings.chapter))
+    if not exercises:
+        raise ValueError(
+            f"Expected {settings.chapter} to have exercise cells (tagged `exercise`). Received none."
+        )
+    points = load_points(settings.points)
+    registered = {item.id for item in registered_exercises()}
+    for item in exercises:
+        if item.id not in registered:
+            raise ValueError(
+                f"Expected every exercise of the chapter to be registered in coursepkg.exercises. Received: {item.id!r}"
+            )
+        points.of(item.id)
+    hidden = load_hidden(settings.hidden)
+    unknown = sorted({check.exercise for check in hidden} - registered)
+    if unknown:
+        raise ValueError(
+            f"Expected the hidden checks to be for registered exercises. Received checks for {unknown}"
+        )
+    return exercises, points, hidden
 
 
 def grade(
@@ -395,44 +453,25 @@ def grade(
     settings.check()
     progress = progress or (lambda line: None)
     submissions = pathlib.Path(submissions)
-    chapter = read_notebook(settings.chapter)
-    exercises = exercise_cells(chapter)
-    if not exercises:
-        raise ValueError(
-            f"Expected {settings.chapter} to have exercise cells (tagged `exercise`). Received none."
-        )
-    points = load_points(settings.points)
-    from coursepkg.checking import exercises as registered_exercises
-
-    registered = {item.id for item in registered_exercises()}
-    for item in exercises:
-        if item.id not in registered:
-            raise ValueError(
-                f"Expected every exercise of the chapter to be registered in coursepkg.exercises. Received: {item.id!r}"
-            )
-        points.of(item.id)
-    hidden = load_hidden(settings.hidden)
-    unknown = sorted({check.exercise for check in hidden} - registered)
-    if unknown:
-        raise ValueError(
-            f"Expected the hidden checks to be for registered exercises. Received checks for {unknown}"
-        )
+    exercises, points, hidden = load_chapter(settings)
     feedback_dir = settings.out / "feedback"
     if feedback_dir.exists() and not (feedback_dir / FEEDBACK_MARKER).exists():
         raise ValueError(
-            f"Expected {feedback_dir} to be a feedback folder written by the grader; choose another --out"
+            f"Expected {feedback_dir} to be a feedback folder written by the grader. "
+            "Received a folder of other files; choose another --out"
         )
     paths = find_submissions(submissions)
     root = submissions if submissions.is_dir() else submissions.parent
     ids = student_ids(paths, submissions)
     snapshot = trusted_files(settings.hidden)
+    possible = sum(points.of(item.id) for item in exercises)
     started = time.monotonic()
 
     def work(index: int) -> Grade:
         path = paths[index]
         name = path.relative_to(root).as_posix()
         try:
-            result = run_one(path, name, settings, exercises, snapshot)
+            result = run_one(path, settings, exercises, snapshot)
         except Exception as error:  # the grader's own failure on this file: a row, not a crash
             result = {"status": "grader error", "reason": f"{type(error).__name__}: {error}"}
         return to_grade(name, ids[index], result, exercises, points)
@@ -443,7 +482,6 @@ def grade(
         for done, future in enumerate(concurrent.futures.as_completed(futures), start=1):
             grade_ = future.result()
             grades[futures[future]] = grade_
-            possible = sum(points.of(item.id) for item in exercises)
             progress(
                 f"[{done}/{len(paths)}] {grade_.submission}: {format_points(grade_.total)}/{format_points(possible)} "
                 f"{grade_.status} ({grade_.seconds:.0f} s)"
@@ -524,6 +562,8 @@ def feedback_text(
                     )
             if passed < len(checks) and detail.get("hint"):
                 lines.append(f"  Hint: {detail['hint']}")
+            if detail.get("flag"):
+                lines.append(f"  Note: {detail['flag']}")
     notes = [event.get("text", "") for event in grade_.events if event.get("kind") != "note"]
     if notes:
         lines += ["", "While running your notebook:"] + [f"  - {text}" for text in notes]

@@ -96,6 +96,8 @@ class _Encoder:
                 "t": "function",
                 "key": key,
                 "name": _text(getattr(value, "__name__", type(value).__name__)),
+                # Where it was defined: "__main__" for a function written in the notebook.
+                "module": _text(getattr(value, "__module__", None) or ""),
             }
         if numpy is not None and (hasattr(value, "numpy") or hasattr(value, "__array__")):
             try:  # a tensor (TensorFlow, JAX, torch) or another array-like

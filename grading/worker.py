@@ -137,6 +137,7 @@ class Run:
         self.fatal_cell: int | None = None  # a cell that killed the kernel or could not be stopped
         self.kernel_state = "alive"  # "alive", "dead" or "stuck"
         self.module = f"_grading_{secrets.token_hex(8)}"
+        self.flags: dict[str, str] = {}  # answer variable -> what an instructor should look at
         self.calls = 0
 
     # ---------------------------------------------------------------- running cells
@@ -296,6 +297,11 @@ class Run:
             )
             if not isinstance(data, dict) or data.get("t") == "missing":
                 continue
+            if data.get("t") == "function" and data.get("module", "__main__") != "__main__":
+                self.flags[variable] = (
+                    f"`{variable}` is `{data.get('module') or '?'}.{data.get('name')}`, "
+                    "a function the notebook did not define"
+                )
             try:
                 answers[variable] = transfer.decode(
                     data, lambda key, name: FunctionProxy(self, key, name)
@@ -394,6 +400,7 @@ class Run:
                 "reason": "",
                 "checks": checks,
                 "hint": public.hint,
+                "flag": self.flags.get(variable, ""),
             }
         return results
 

@@ -158,6 +158,12 @@ def test_imagenet_weights_argument_copies_the_keras_weights(name, monkeypatch):
     assert len(copied) == len(reference)
     for ours_value, reference_value in zip(copied, reference):
         np.testing.assert_array_equal(ours_value, reference_value)
+    if name == "efficientnet_b0":  # Keras's correction of the stored ImageNet variance
+        layer_names = [layer.name for layer in ours.layers]
+        assert (
+            layer_names.index("rescaling_imagenet_variance")
+            == layer_names.index("normalization") + 1
+        )
 
 
 def test_vgg16_without_top_matches_the_lecture_summary():
@@ -408,8 +414,8 @@ def test_googlenet_argument_errors():
         googlenet(include_top=False)
     with pytest.raises(ValueError, match="at least 65x65"):
         googlenet(input_shape=(32, 32, 3))
-    assert googlenet(input_shape=(32, 32, 3), num_classes=10, aux_classifiers=False).output.shape == (
-        None, 10)  # fmt: skip
+    small = googlenet(input_shape=(32, 32, 3), num_classes=10, aux_classifiers=False)
+    assert small.output.shape == (None, 10)
 
 
 # --------------------------------------------------------------------------
@@ -504,6 +510,13 @@ def test_separable_conv_cost_against_keras_layers_and_the_ratio():
     ratio = separable.multiplications / standard.multiplications
     assert ratio == pytest.approx(1 / filters + 1 / kernel_size**2)
     assert standard.multiplications == 112 * 112 * 3 * 3 * 64 * 128
+
+    # Strided, unpadded: counts follow the output size Keras computes.
+    standard, separable = separable_conv_cost((10, 10, 8), 16, 3, strides=2, padding="valid")
+    height, width = keras.layers.Conv2D(16, 3, strides=2)(keras.Input((10, 10, 8))).shape[1:3]
+    assert (height, width) == (4, 4)
+    assert standard.multiplications == height * width * 16 * 3 * 3 * 8
+    assert separable.multiplications == height * width * (3 * 3 * 8 + 8 * 16)
 
 
 def test_depthwise_separable_conv_block():

@@ -60,7 +60,9 @@ def feedback_text(result) -> str:
 def test_float32_rule_follows_keras_step_by_step(rule_name, surface_name):
     surface = SURFACES[surface_name]
     rule = RULES[rule_name]
-    rule = dataclasses.replace(rule, learning_rate=rule.learning_rate * LEARNING_RATE_SCALE[surface_name])
+    rule = dataclasses.replace(
+        rule, learning_rate=rule.learning_rate * LEARNING_RATE_SCALE[surface_name]
+    )
     keras_path = optim.keras_trajectory(rule.to_keras(), surface.gradient, surface.start, STEPS)
     numpy_path = optim.run_optimizer(rule, surface.gradient, surface.start, STEPS, dtype=np.float32)
     assert numpy_path.dtype == np.float32
@@ -109,7 +111,9 @@ def test_gradient_descent_on_a_quadratic_matches_the_closed_form():
     """x_k = (1 - lr * c)**k * x_0 along each axis: an independent check of SGD."""
     surface = optim.quadratic(curvature_x=1.0, curvature_y=20.0)
     learning_rate, steps = 0.09, 30
-    path = optim.run_optimizer(optim.NumpySGD(learning_rate), surface.gradient, surface.start, steps)
+    path = optim.run_optimizer(
+        optim.NumpySGD(learning_rate), surface.gradient, surface.start, steps
+    )
     factors = (1 - learning_rate * np.array([1.0, 20.0])) ** np.arange(steps + 1)[:, None]
     np.testing.assert_allclose(path, factors * np.array(surface.start), rtol=1e-12, atol=1e-12)
 
@@ -133,7 +137,9 @@ def test_amsgrad_uses_the_largest_second_moment_seen():
 
 def test_diverging_run_returns_non_finite_points_instead_of_raising():
     surface = optim.quadratic(curvature_x=1.0, curvature_y=20.0)
-    path = optim.run_optimizer(optim.NumpySGD(learning_rate=0.5), surface.gradient, surface.start, 400)
+    path = optim.run_optimizer(
+        optim.NumpySGD(learning_rate=0.5), surface.gradient, surface.start, 400
+    )
     assert path.shape == (401, 2)
     assert not np.all(np.isfinite(path[-1]))
 
@@ -159,7 +165,9 @@ def test_surface_minimum_is_stationary_and_lowest(surface_name):
     surface = SURFACES[surface_name]
     minimum = np.array(surface.minimum)
     np.testing.assert_allclose(surface.gradient(minimum), [0.0, 0.0], atol=1e-12)
-    grid = np.stack(np.meshgrid(np.linspace(*surface.xlim, 41), np.linspace(*surface.ylim, 41)), axis=-1)
+    grid = np.stack(
+        np.meshgrid(np.linspace(*surface.xlim, 41), np.linspace(*surface.ylim, 41)), axis=-1
+    )
     assert surface.value(grid).min() >= surface.value(minimum) - 1e-12
 
 
@@ -178,7 +186,9 @@ def test_surfaces_evaluate_a_grid_at_once():
 
 
 def test_surface_registry_builds_each_surface():
-    assert {name: builder().name for name, builder in optim.SURFACES.items()}.keys() == SURFACES.keys()
+    assert {
+        name: builder().name for name, builder in optim.SURFACES.items()
+    }.keys() == SURFACES.keys()
 
 
 # --------------------------------------------------------------------------- errors
@@ -295,18 +305,24 @@ def momentum_without_memory(variable, gradient, velocity, learning_rate, momentu
     return variable + velocity, velocity
 
 
-def adam_without_bias_correction(variable, gradient, m, v, step, learning_rate, beta_1, beta_2, epsilon):
+def adam_without_bias_correction(
+    variable, gradient, m, v, step, learning_rate, beta_1, beta_2, epsilon
+):
     m = beta_1 * m + (1 - beta_1) * gradient
     v = beta_2 * v + (1 - beta_2) * gradient**2
     return variable - learning_rate * m / (np.sqrt(v) + epsilon), m, v
 
 
-def adam_step_counted_from_zero(variable, gradient, m, v, step, learning_rate, beta_1, beta_2, epsilon):
+def adam_step_counted_from_zero(
+    variable, gradient, m, v, step, learning_rate, beta_1, beta_2, epsilon
+):
     return adam_step(variable, gradient, m, v, step + 1, learning_rate, beta_1, beta_2, epsilon)
 
 
 def adam_in_wrong_order(variable, gradient, m, v, step, learning_rate, beta_1, beta_2, epsilon):
-    new_variable, new_m, new_v = adam_step(variable, gradient, m, v, step, learning_rate, beta_1, beta_2, epsilon)
+    new_variable, new_m, new_v = adam_step(
+        variable, gradient, m, v, step, learning_rate, beta_1, beta_2, epsilon
+    )
     return new_variable, new_v, new_m
 
 

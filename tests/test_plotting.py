@@ -58,7 +58,9 @@ def test_plot_history_one_panel_per_quantity_with_train_validation_and_best_epoc
         training_line, validation_line, best_line = ax.get_lines()
         np.testing.assert_array_equal(training_line.get_xdata(), [1, 2, 3, 4, 5])
         np.testing.assert_array_equal(training_line.get_ydata(), keras_like_history()[name])
-        np.testing.assert_array_equal(validation_line.get_ydata(), keras_like_history()[f"val_{name}"])
+        np.testing.assert_array_equal(
+            validation_line.get_ydata(), keras_like_history()[f"val_{name}"]
+        )
         assert list(best_line.get_xdata()) == [3, 3]
 
 
@@ -123,14 +125,19 @@ def test_plot_images_marks_wrong_predictions_in_red():
     scores = np.eye(3)[[0, 1, 1, 0, 2, 2]]  # predictions as one-hot scores: 2 wrong
     fig = plotting.plot_images(images, labels, scores, class_names=["cat", "dog", "fox"])
     titles = [ax.title for ax in fig.axes]
-    wrong = [index for index, title in enumerate(titles) if matplotlib.colors.to_rgba(title.get_color()) == RED]
+    wrong = [
+        index
+        for index, title in enumerate(titles)
+        if matplotlib.colors.to_rgba(title.get_color()) == RED
+    ]
     assert wrong == [2, 4]
     assert titles[2].get_text() == "dog\n(true: fox)" and titles[0].get_text() == "cat"
     np.testing.assert_allclose(fig.axes[0].images[0].get_array(), images[0])
 
 
 def test_plot_images_channel_axis_and_standardised_floats():
-    images = np.linspace(-2.0, 3.0, 2 * 5 * 5).reshape(2, 5, 5, 1)  # outside [0, 1]: stretched per image
+    # Standardised values outside [0, 1]: each image is stretched to [0, 1].
+    images = np.linspace(-2.0, 3.0, 2 * 5 * 5).reshape(2, 5, 5, 1)
     fig = plotting.plot_images(images)
     shown = fig.axes[0].images[0].get_array()
     assert shown.shape == (5, 5)
@@ -182,8 +189,18 @@ def test_plot_confusion_matrix_takes_scores_and_infers_the_classes():
     y_true = np.array([0, 1, 2, 2])
     scores = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3], [0.0, 0.1, 0.9]])
     fig = plotting.plot_confusion_matrix(y_true, scores)
-    np.testing.assert_array_equal(fig.axes[0].images[0].get_array(), confusion_matrix(y_true, scores.argmax(1)))
+    np.testing.assert_array_equal(
+        fig.axes[0].images[0].get_array(), confusion_matrix(y_true, scores.argmax(1))
+    )
     assert [label.get_text() for label in fig.axes[0].get_xticklabels()] == ["0", "1", "2"]
+
+
+def test_plot_confusion_matrix_thresholds_sigmoid_probabilities():
+    y_true = np.array([0, 0, 1, 1, 1])
+    probabilities = np.array([[0.2], [0.7], [0.9], [0.4], [0.51]])  # a binary model's output
+    fig = plotting.plot_confusion_matrix(y_true, probabilities, class_names=["no", "yes"])
+    expected = confusion_matrix(y_true, (probabilities[:, 0] > 0.5).astype(int))
+    np.testing.assert_array_equal(fig.axes[0].images[0].get_array(), expected)
 
 
 @pytest.mark.parametrize(
@@ -213,7 +230,10 @@ def optimiser_paths(surface, steps=30):
         "momentum": optim.NumpySGD(learning_rate=0.02, momentum=0.9),
         "Adam": optim.NumpyAdam(learning_rate=0.1),
     }
-    return {name: optim.run_optimizer(rule, surface.gradient, surface.start, steps) for name, rule in rules.items()}
+    return {
+        name: optim.run_optimizer(rule, surface.gradient, surface.start, steps)
+        for name, rule in rules.items()
+    }
 
 
 def test_plot_optimizer_paths_one_panel_with_a_line_per_optimiser():
@@ -286,7 +306,8 @@ def test_plot_activations_overlay_draws_each_function_and_derivative():
     x = curves[0].get_xdata()
     np.testing.assert_allclose(curves[0].get_ydata(), activations.sigmoid(x))
     np.testing.assert_allclose(slopes[0].get_ydata(), activations.sigmoid_derivative(x))
-    assert max(slopes[0].get_ydata()) == pytest.approx(0.25, abs=1e-4)  # the sigmoid's steepest slope
+    # The sigmoid's steepest slope is 1/4, at 0.
+    assert max(slopes[0].get_ydata()) == pytest.approx(0.25, abs=1e-4)
 
 
 def test_plot_activations_grid_with_custom_functions():
@@ -296,10 +317,18 @@ def test_plot_activations_grid_with_custom_functions():
     def double(x):
         return 2 * x
 
-    fig = plotting.plot_activations({"square": (square, double), "relu": (activations.relu, activations.relu_derivative)},
-                                    x=np.linspace(-1, 1, 11), layout="grid")  # fmt: skip
+    fig = plotting.plot_activations(
+        {"square": (square, double), "relu": (activations.relu, activations.relu_derivative)},
+        x=np.linspace(-1, 1, 11),
+        layout="grid",
+    )
     assert len(fig.axes) == 4
-    assert [ax.get_title() for ax in fig.axes] == ["square", "derivative of square", "relu", "derivative of relu"]
+    assert [ax.get_title() for ax in fig.axes] == [
+        "square",
+        "derivative of square",
+        "relu",
+        "derivative of relu",
+    ]
     derivative = [line for line in fig.axes[1].get_lines() if line.get_label() == "square'"][0]
     np.testing.assert_allclose(derivative.get_ydata(), 2 * np.linspace(-1, 1, 11))
 

@@ -61,7 +61,9 @@ def compiled_copy(model, learning_rate=0.1):
     """A compiled clone of ``model`` with the same weights and a fresh optimiser."""
     clone = keras.models.clone_model(model)
     clone.set_weights(model.get_weights())
-    clone.compile(optimizer=keras.optimizers.SGD(learning_rate), loss="sparse_categorical_crossentropy")
+    clone.compile(
+        optimizer=keras.optimizers.SGD(learning_rate), loss="sparse_categorical_crossentropy"
+    )
     return clone
 
 
@@ -102,8 +104,11 @@ def test_make_dataset_shuffle_is_reproducible_and_covers_every_example_once():
 
 def test_make_dataset_images_follow_their_labels_when_shuffled():
     images, labels = images_and_labels(n=30)
-    for batch_images, batch_labels in training.make_dataset(images, labels, 8, seed=1).as_numpy_iterator():
-        bright_band = batch_images[..., 0].mean(axis=2).reshape(len(batch_labels), 3, 2).mean(axis=2)
+    dataset = training.make_dataset(images, labels, 8, seed=1)
+    for batch_images, batch_labels in dataset.as_numpy_iterator():
+        bright_band = (
+            batch_images[..., 0].mean(axis=2).reshape(len(batch_labels), 3, 2).mean(axis=2)
+        )
         np.testing.assert_array_equal(bright_band.argmax(axis=1), batch_labels)
 
 
@@ -119,28 +124,39 @@ def test_make_dataset_repeat_gives_a_new_permutation_each_pass():
 
 def test_make_dataset_options():
     images, labels = images_and_labels(n=10)
-    only_images = list(training.make_dataset(images, None, batch_size=4, shuffle=False).as_numpy_iterator())
+    only_images = list(
+        training.make_dataset(images, None, batch_size=4, shuffle=False).as_numpy_iterator()
+    )
     assert [batch.shape[0] for batch in only_images] == [4, 4, 2]
-    dropped = list(training.make_dataset(images, labels, 4, drop_remainder=True).as_numpy_iterator())
+    dropped = list(
+        training.make_dataset(images, labels, 4, drop_remainder=True).as_numpy_iterator()
+    )
     assert [len(batch_labels) for _, batch_labels in dropped] == [4, 4]
     floats = np.linspace(-3.0, 3.0, 10 * 36).reshape(10, 6, 6, 1)  # float64, not rescaled by "auto"
     (batch, _), *_ = training.make_dataset(floats, labels, 10, shuffle=False).as_numpy_iterator()
     np.testing.assert_allclose(batch, floats.astype(np.float32))
-    (scaled, _), *_ = training.make_dataset(images, labels, 10, shuffle=False, scale=0.5).as_numpy_iterator()
+    (scaled, _), *_ = training.make_dataset(
+        images, labels, 10, shuffle=False, scale=0.5
+    ).as_numpy_iterator()
     np.testing.assert_array_equal(scaled, images.astype(np.float32) * 0.5)
 
 
 def test_make_dataset_applies_augmentation_per_batch():
     images, labels = images_and_labels(n=8)
-    inverted = training.make_dataset(images, labels, 8, shuffle=False, augment=lambda batch: 1.0 - batch)
+    inverted = training.make_dataset(
+        images, labels, 8, shuffle=False, augment=lambda batch: 1.0 - batch
+    )
     (batch, _), *_ = inverted.as_numpy_iterator()
     np.testing.assert_allclose(batch, 1.0 - images / 255.0, atol=1e-6)
-    flip = keras.layers.RandomFlip("horizontal", seed=0)  # a Keras layer, inside tf.data on any backend
+    # A Keras preprocessing layer works inside tf.data under every backend.
+    flip = keras.layers.RandomFlip("horizontal", seed=0)
     flipped = training.make_dataset(images, labels, 8, shuffle=False, augment=[flip])
     (batch, _), *_ = flipped.as_numpy_iterator()
     originals = images / 255.0
     for image, original in zip(batch, originals, strict=True):
-        assert np.allclose(image, original, atol=1e-6) or np.allclose(image, original[:, ::-1], atol=1e-6)
+        assert np.allclose(image, original, atol=1e-6) or np.allclose(
+            image, original[:, ::-1], atol=1e-6
+        )
 
 
 @pytest.mark.parametrize(
@@ -180,7 +196,9 @@ def test_configure_precision_auto_chooses_from_the_hardware(monkeypatch):
         Accelerator("tpu", 8, None): "mixed_bfloat16",
     }
     for accelerator, expected in cases.items():
-        monkeypatch.setattr(training, "detect_accelerator", lambda accelerator=accelerator: accelerator)
+        monkeypatch.setattr(
+            training, "detect_accelerator", lambda accelerator=accelerator: accelerator
+        )
         assert training.configure_precision("auto") == expected
         assert keras.config.dtype_policy().name == expected
 
@@ -235,8 +253,15 @@ def test_detect_accelerator_sees_the_backend_devices():
 def test_fit_returns_a_history_whose_loss_decreases():
     images, labels = images_and_labels(n=96)
     model = small_model()
-    model.compile(optimizer=keras.optimizers.Adam(0.02), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    history = training.fit(model, images, labels, batch_size=16, epochs=6, validation_split=0.25, verbose=0)
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.02),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    # 72 training and 24 validation images: whole batches, so JAX compiles each step once.
+    history = training.fit(
+        model, images, labels, batch_size=24, epochs=6, validation_split=0.25, verbose=0
+    )
     assert isinstance(history, keras.callbacks.History)
     assert history.epoch == list(range(6))
     assert set(history.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
@@ -246,16 +271,34 @@ def test_fit_returns_a_history_whose_loss_decreases():
 
 
 def test_fit_matches_plain_model_fit_without_shuffling():
-    images, labels = images_and_labels(n=42)  # 42 = 5 batches of 8 and a partial one of 2
+    # 34 training images (4 batches of 8 and a partial one of 2) and 8 validation images.
+    images, labels = images_and_labels(n=42)
     reference = small_model()
     plain, helper = compiled_copy(reference), compiled_copy(reference)
-    expected = plain.fit(images / 255.0, labels, batch_size=8, epochs=3, shuffle=False,
-                         validation_split=0.2, verbose=0)  # fmt: skip
-    received = training.fit(helper, images, labels, batch_size=8, epochs=3, shuffle=False,
-                            validation_split=0.2, verbose=0)  # fmt: skip
+    expected = plain.fit(
+        images / 255.0,
+        labels,
+        batch_size=8,
+        epochs=3,
+        shuffle=False,
+        validation_split=0.19,
+        verbose=0,
+    )
+    received = training.fit(
+        helper,
+        images,
+        labels,
+        batch_size=8,
+        epochs=3,
+        shuffle=False,
+        validation_split=0.19,
+        verbose=0,
+    )
     for name in ("loss", "val_loss"):
         np.testing.assert_allclose(received.history[name], expected.history[name], rtol=1e-5)
-    for received_weights, expected_weights in zip(helper.get_weights(), plain.get_weights(), strict=True):
+    for received_weights, expected_weights in zip(
+        helper.get_weights(), plain.get_weights(), strict=True
+    ):
         np.testing.assert_allclose(received_weights, expected_weights, rtol=1e-5, atol=1e-6)
 
 
@@ -266,9 +309,20 @@ def test_fit_with_the_same_seed_is_reproducible_and_passes_callbacks_through():
     for _ in range(2):
         model = compiled_copy(reference)
         seen = []
-        callback = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs, seen=seen: seen.append(epoch))
-        history = training.fit(model, images, labels, batch_size=8, epochs=2, seed=5,
-                               validation_data=(images[:8], labels[:8]), callbacks=[callback], verbose=0)  # fmt: skip
+        callback = keras.callbacks.LambdaCallback(
+            on_epoch_end=lambda epoch, logs, seen=seen: seen.append(epoch)
+        )
+        history = training.fit(
+            model,
+            images,
+            labels,
+            batch_size=8,
+            epochs=2,
+            seed=5,
+            validation_data=(images[:8], labels[:8]),
+            callbacks=[callback],
+            verbose=0,
+        )
         assert seen == [0, 1]
         runs.append((history.history["loss"], model.get_weights()))
     np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-6)
@@ -285,7 +339,9 @@ def test_fit_sets_jit_compile_and_steps_per_execution_like_compile():
     training.fit(model, images, labels, batch_size=8, jit_compile=False, verbose=0)
     assert model.jit_compile is False
     if BACKEND != "torch":
-        history = training.fit(model, images, labels, batch_size=8, steps_per_execution=3, verbose=0)
+        history = training.fit(
+            model, images, labels, batch_size=8, steps_per_execution=3, verbose=0
+        )
         assert model.steps_per_execution == 3 and len(history.history["loss"]) == 1
 
 
@@ -298,6 +354,7 @@ def test_fit_sets_jit_compile_and_steps_per_execution_like_compile():
         ({"validation_split": 1.0}, "validation_split"),
         ({"validation_data": (np.zeros(3),)}, "validation_data"),
         ({"jit_compile": "yes"}, "jit_compile"),
+        ({"jit_compile": False, "validation_data": (np.zeros(3),)}, "validation_data"),
         ({"steps_per_execution": 0}, "steps_per_execution"),
     ],
 )
@@ -305,8 +362,10 @@ def test_fit_rejects_bad_input(arguments, argument_name):
     images, labels = images_and_labels(n=12)
     model = compiled_copy(small_model())
     call = {"y": labels, "batch_size": 4, "verbose": 0, **arguments}
+    compiled_options = (model.jit_compile, model.steps_per_execution)
     with pytest.raises(ValueError, match=argument_name):
         training.fit(model, images, **call)
+    assert (model.jit_compile, model.steps_per_execution) == compiled_options  # left untouched
 
 
 def test_fit_requires_a_compiled_model():

@@ -10,8 +10,6 @@ against Keras and SciPy.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from coursepkg.activations import (
@@ -22,29 +20,10 @@ from coursepkg.activations import (
     sigmoid_derivative,
     softmax_cross_entropy_gradient,
 )
-from coursepkg.checking import compare_array, compare_function, describe, exercise
+from coursepkg.checking import compare_array, compare_function, compare_number, exercise
 
 CHAPTER = "book/03_activations_and_loss.ipynb"
 FINITE_DIFFERENCE_STEP = 1e-5  # step h of the central differences (f(x + h) - f(x - h)) / 2h
-
-
-def _compare_value(received, expected: float, what: str, rel_tol: float) -> list[str]:
-    """Problems with a number, saying only whether it is too large or too small.
-
-    Unlike :func:`coursepkg.checking.compare_number`, the message does not give
-    the distance to the answer (which would give the answer away).
-    """
-    if isinstance(received, bool):
-        return [f"{what} should be a number; received {describe(received)}"]
-    try:
-        value = float(received)
-    except (TypeError, ValueError):
-        return [f"{what} should be a number; received {describe(received)}"]
-    if not math.isfinite(value):
-        return [f"{what} should be a finite number; received {value!r}"]
-    if math.isclose(value, expected, rel_tol=rel_tol, abs_tol=1e-12):
-        return []
-    return [f"{what}: {value:.6g} is {'too large' if value > expected else 'too small'}"]
 
 
 def _central_difference(function, x: np.ndarray) -> np.ndarray:
@@ -69,7 +48,7 @@ def _sigmoid_max_slope() -> float:
     ),
 )
 def _check_sigmoid_max_slope(answer):
-    return _compare_value(answer, _sigmoid_max_slope(), "the maximum of the sigmoid's derivative", 1e-6)
+    return compare_number(answer, _sigmoid_max_slope(), "the maximum of the sigmoid's derivative", rel_tol=1e-6)
 
 
 # --------------------------------------------------------------------------- activations.uniform_loss
@@ -94,7 +73,7 @@ def _uniform_loss(n_classes: int = UNIFORM_CLASSES) -> float:
     ),
 )
 def _check_uniform_loss(answer):
-    return _compare_value(answer, _uniform_loss(), "the cross-entropy of the uniform prediction", 1e-3)
+    return compare_number(answer, _uniform_loss(), "the cross-entropy of the uniform prediction", rel_tol=1e-3)
 
 
 # --------------------------------------------------------------------------- activations.gelu_tanh_derivative
@@ -169,7 +148,7 @@ def _check_log_softmax(answer):
 # --------------------------------------------------------------------------- activations.cross_entropy_gradient
 
 
-def mean_cross_entropy_gradient(logits, labels) -> np.ndarray:
+def _mean_cross_entropy_gradient(logits, labels) -> np.ndarray:
     """Gradient of the mean sparse cross-entropy over a batch with respect to the logits."""
     logits = np.asarray(logits, dtype=np.float64)
     targets = np.eye(logits.shape[1])[np.asarray(labels)]
@@ -203,7 +182,7 @@ def _gradient_cases(seed: int = 2):
 )
 def _check_cross_entropy_gradient(answer):
     problems = compare_function(
-        answer, mean_cross_entropy_gradient, _gradient_cases(), "your gradient", rtol=1e-6, atol=1e-8
+        answer, _mean_cross_entropy_gradient, _gradient_cases(), "your gradient", rtol=1e-6, atol=1e-8
     )
     if problems:
         return problems

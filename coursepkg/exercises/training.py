@@ -10,35 +10,16 @@ Keras.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from coursepkg.checking import compare_array, describe, exercise
+from coursepkg.checking import compare_array, compare_number, describe, exercise
 from coursepkg.optim import NumpyAdam, NumpySGD, keras_trajectory, quadratic, run_optimizer
 
 CHAPTER = "book/04_training.ipynb"
 STEPS = 6  # steps each function exercise runs on each test problem
-RTOL, ATOL = 1e-4, 1e-5  # loose enough for the textbook form of Adam's epsilon, tight enough for real mistakes
-
-
-def _compare_value(received, expected: float, what: str, rel_tol: float = 1e-4) -> list[str]:
-    """Problems with a number, saying only whether it is too large or too small.
-
-    Unlike :func:`coursepkg.checking.compare_number`, the message does not give
-    the distance to the answer (which would give the answer away).
-    """
-    if isinstance(received, bool):
-        return [f"{what} should be a number; received {describe(received)}"]
-    try:
-        value = float(received)
-    except (TypeError, ValueError):
-        return [f"{what} should be a number; received {describe(received)}"]
-    if not math.isfinite(value):
-        return [f"{what} should be a finite number; received {value!r}"]
-    if math.isclose(value, expected, rel_tol=rel_tol, abs_tol=1e-12):
-        return []
-    return [f"{what}: {value:.6g} is {'too large' if value > expected else 'too small'}"]
+# Tolerances of the comparison with the reference: loose enough for the textbook form of
+# Adam's epsilon (added after the bias correction), tight enough for any real mistake.
+RTOL, ATOL = 1e-4, 1e-5
 
 
 # --------------------------------------------------------------------------- step functions
@@ -67,12 +48,21 @@ def _run_student(step_fn, rule, start, gradient_fn, state_names, call):
     paths = {"variable": [variable], **{name: [state] for name, state in zip(state_names, states)}}
     for step in range(1, STEPS + 1):
         gradient = gradient_fn(variable)
-        result = call(step_fn, rule, variable.copy(), gradient.copy(), [state.copy() for state in states], step)
+        result = call(
+            step_fn,
+            rule,
+            variable.copy(),
+            gradient.copy(),
+            [state.copy() for state in states],
+            step,
+        )
         if result is Ellipsis:
             raise _AnswerError("still returns `...`: replace it with your code")
         if not isinstance(result, (tuple, list)) or len(result) != 1 + len(state_names):
             names = ", ".join(["new_variable", *(f"new_{name}" for name in state_names)])
-            raise _AnswerError(f"should return a tuple ({names}); on step {step} it returned {describe(result)}")
+            raise _AnswerError(
+                f"should return a tuple ({names}); on step {step} it returned {describe(result)}"
+            )
         variable, *states = (np.asarray(item, dtype=np.float64) for item in result)
         for name, value in zip(["variable", *state_names], [variable, *states]):
             if value.shape != np.shape(start):
@@ -154,7 +144,9 @@ def _reference_states(rule, start, gradient_fn):
 
 
 def _momentum_rule(rng) -> NumpySGD:
-    return NumpySGD(learning_rate=float(rng.uniform(0.005, 0.05)), momentum=float(rng.uniform(0.5, 0.95)))
+    return NumpySGD(
+        learning_rate=float(rng.uniform(0.005, 0.05)), momentum=float(rng.uniform(0.5, 0.95))
+    )
 
 
 def _call_momentum(step_fn, rule, variable, gradient, states, step):
@@ -186,7 +178,17 @@ def _adam_rule(rng) -> NumpyAdam:
 
 
 def _call_adam(step_fn, rule, variable, gradient, states, step):
-    return step_fn(variable, gradient, states[0], states[1], step, rule.learning_rate, rule.beta_1, rule.beta_2, rule.epsilon)
+    return step_fn(
+        variable,
+        gradient,
+        states[0],
+        states[1],
+        step,
+        rule.learning_rate,
+        rule.beta_1,
+        rule.beta_2,
+        rule.epsilon,
+    )
 
 
 @exercise(
@@ -199,7 +201,9 @@ def _call_adam(step_fn, rule, variable, gradient, states, step):
     ),
 )
 def _adam_step(answer):
-    return _check_step_function(answer, "your adam_step", _adam_rule, ["m", "v"], _call_adam, ["m", "v"])
+    return _check_step_function(
+        answer, "your adam_step", _adam_rule, ["m", "v"], _call_adam, ["m", "v"]
+    )
 
 
 # --------------------------------------------------------------------------- value questions
@@ -213,7 +217,9 @@ def dropout_kept_value(rate: float = DROPOUT_RATE, value: float = DROPOUT_INPUT)
     import keras
 
     layer = keras.layers.Dropout(rate, seed=0)
-    output = keras.ops.convert_to_numpy(layer(np.full((1, 1000), value, dtype="float32"), training=True))
+    output = keras.ops.convert_to_numpy(
+        layer(np.full((1, 1000), value, dtype="float32"), training=True)
+    )
     kept = output[output != 0]
     return float(kept[0])
 
@@ -228,14 +234,16 @@ def dropout_kept_value(rate: float = DROPOUT_RATE, value: float = DROPOUT_INPUT)
     ),
 )
 def _dropout_scale(answer):
-    return _compare_value(answer, dropout_kept_value(), "the value of a kept unit")
+    return compare_number(answer, dropout_kept_value(), "the value of a kept unit", rel_tol=1e-4)
 
 
 ADAM_LEARNING_RATE = 0.01  # learning rate of the exercise training.adam_first_step
 ADAM_GRADIENTS = (0.1, 10.0, 1000.0)  # three weights, gradients four orders of magnitude apart
 
 
-def adam_first_step_sizes(learning_rate: float = ADAM_LEARNING_RATE, gradients=ADAM_GRADIENTS) -> np.ndarray:
+def adam_first_step_sizes(
+    learning_rate: float = ADAM_LEARNING_RATE, gradients=ADAM_GRADIENTS
+) -> np.ndarray:
     """How far each weight moves on Adam's first step (Keras's defaults otherwise)."""
     rule = NumpyAdam(learning_rate=learning_rate)
     gradients = np.asarray(gradients, dtype=np.float64)
@@ -257,7 +265,9 @@ def _adam_first_step(answer):
     expected = adam_first_step_sizes()
     if np.ptp(expected) > 1e-4 * expected.max():  # guards the premise of the question
         return ["internal error: the reference first steps differ between the weights"]
-    return _compare_value(answer, float(expected.mean()), "the distance a weight moves")
+    return compare_number(
+        answer, float(expected.mean()), "the distance a weight moves", rel_tol=1e-4
+    )
 
 
 STABILITY_CURVATURES = (1.0, 25.0)  # the quadratic of training.max_learning_rate
@@ -275,7 +285,9 @@ def largest_stable_learning_rate(curvatures=STABILITY_CURVATURES) -> float:
 
 def _diverges(learning_rate: float, steps: int = 200) -> bool:
     surface = quadratic(*STABILITY_CURVATURES)
-    path = run_optimizer(NumpySGD(learning_rate=learning_rate), surface.gradient, surface.start, steps)
+    path = run_optimizer(
+        NumpySGD(learning_rate=learning_rate), surface.gradient, surface.start, steps
+    )
     return not np.all(np.isfinite(path)) or np.linalg.norm(path[-1]) > np.linalg.norm(path[0])
 
 
@@ -292,4 +304,4 @@ def _max_learning_rate(answer):
     expected = largest_stable_learning_rate()
     if _diverges(0.99 * expected) or not _diverges(1.01 * expected):  # guards the formula
         return ["internal error: the reference stability limit does not match a run"]
-    return _compare_value(answer, expected, "the largest stable learning rate", rel_tol=1e-3)
+    return compare_number(answer, expected, "the largest stable learning rate", rel_tol=1e-3)

@@ -49,6 +49,12 @@ def conv_cost(
 
     Returns:
         A `ConvCost(parameters, multiplications)`.
+
+    Example:
+        >>> conv_cost((28, 28, 192), 96, 5)  # the lecture's (25*ch + 1)*96 and w*h*96*25*ch
+        ConvCost(parameters=460896, multiplications=361267200)
+
+    Introduced in: book/08_nin_googlenet.ipynb
     """
     check_input_shape(input_shape, min_size=1)
     check_positive_int("filters", filters)

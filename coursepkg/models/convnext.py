@@ -47,6 +47,8 @@ class LayerScale(layers.Layer):
     Args:
         init_value: Initial value of every scale.
         dim: Number of channels.
+
+    Introduced in: book/12_convnext.ipynb
     """
 
     def __init__(self, init_value, dim, **kwargs):

@@ -197,8 +197,8 @@ def auxiliary_classifier(
 ):
     """Applies an auxiliary classifier of GoogLeNet to the maps of module 4a or 4d.
 
-    5x5 average pooling with stride 3 (14x14 -> 4x4), 128 1x1 filters, a
-    1024-unit dense layer, dropout and a classifier, all with ReLU. During
+    5x5 average pooling with stride 3 (14x14 -> 4x4), 128 1x1 filters and a
+    1024-unit dense layer (both with ReLU), dropout and a classifier. During
     training its loss is added with weight 0.3 to inject gradient into the
     middle of the network; at inference it is dropped.
 
@@ -217,14 +217,17 @@ def auxiliary_classifier(
 
     Introduced in: book/08_nin_googlenet.ipynb
     """
+    check_positive_int("num_classes", num_classes)
+    check_rate("dropout_rate", dropout_rate)
     x = layers.AveragePooling2D(5, strides=3, name=f"{name}_pool")(x)  # (batch, 4, 4, channels)
-    x = layers.Conv2D(128, 1, activation="relu", name=f"{name}_conv")(x)
+    x = layers.Conv2D(128, 1, activation="relu", name=f"{name}_conv")(x)  # (batch, 4, 4, 128)
     x = layers.Flatten(name=f"{name}_flatten")(x)  # (batch, 2048)
     x = layers.Dense(1024, activation="relu", name=f"{name}_fc")(x)
     x = layers.Dropout(dropout_rate, name=f"{name}_dropout")(x)
-    return layers.Dense(num_classes, activation=classifier_activation, name=f"{name}_predictions")(
-        x
-    )
+    outputs = layers.Dense(
+        num_classes, activation=classifier_activation, name=f"{name}_predictions"
+    )(x)
+    return outputs
 
 
 def googlenet(
@@ -293,8 +296,8 @@ def googlenet(
     check_choice("include_top", include_top, (True, False))
     if aux_classifiers and not include_top:
         raise ValueError(
-            "Expected `aux_classifiers=False` when `include_top=False`, since the "
-            f"auxiliary classifiers are part of the top. Received: aux_classifiers={aux_classifiers}"
+            "Expected `aux_classifiers=False` when `include_top=False`, since the auxiliary "
+            f"classifiers are part of the top. Received: aux_classifiers={aux_classifiers}"
         )
     check_input_shape(
         input_shape,

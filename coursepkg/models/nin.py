@@ -86,8 +86,9 @@ def network_in_network(
         name: Name of the model.
 
     Returns:
-        A `keras.Model` mapping images to `(batch, num_classes)` scores. Layers are named `block1_conv`, `block1_mlp1`,
-        `block1_mlp2`, `block1_pool`, `block1_dropout`, ..., `global_avg_pool`,
+        A `keras.Model` mapping images to `(batch, num_classes)` scores.
+        Layers are named `block1_conv`, `block1_mlp1`, `block1_mlp2`,
+        `block1_pool`, `block1_dropout`, ..., `global_avg_pool`,
         `predictions`.
 
     Example:

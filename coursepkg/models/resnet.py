@@ -38,6 +38,8 @@ class ChannelZeroPadding(layers.Layer):
     Args:
         extra_channels: Number of zero channels to add, split between the
             front and the back of the channel axis.
+
+    Introduced in: book/09_resnet.ipynb
     """
 
     def __init__(self, extra_channels, **kwargs):

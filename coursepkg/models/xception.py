@@ -47,11 +47,13 @@ MOBILENET_BLOCKS = (
 )
 
 
-def separable_conv_cost(input_shape, filters, kernel_size=3, strides=1, use_bias=False):
+def separable_conv_cost(
+    input_shape, filters, kernel_size=3, strides=1, padding="same", use_bias=False
+):
     """Compares a standard convolution with its depthwise separable version.
 
-    On an `h x w x c` input with `k x k` kernels and `f` output channels
-    ("same" padding, stride 1):
+    For `k x k` kernels, `c` input and `f` output channels, and an
+    `h x w` output:
 
     - standard: `k*k*c*f` weights and `h*w * k*k*c*f` multiplications;
     - depthwise then pointwise: `k*k*c + c*f` weights and
@@ -70,6 +72,8 @@ def separable_conv_cost(input_shape, filters, kernel_size=3, strides=1, use_bias
         filters: Number of output channels.
         kernel_size: Kernel height and width.
         strides: Stride of the (depthwise) convolution.
+        padding: `"same"` or `"valid"` (of the standard and the depthwise
+            convolution).
         use_bias: Whether each convolution has biases (Xception and MobileNet
             have none, batch normalisation follows).
 
@@ -84,14 +88,13 @@ def separable_conv_cost(input_shape, filters, kernel_size=3, strides=1, use_bias
 
     Introduced in: book/10_xception_mobilenet.ipynb
     """
-    standard = conv_cost(input_shape, filters, kernel_size, strides=strides, use_bias=use_bias)
-    depthwise = conv_cost(
-        input_shape, filters, kernel_size, strides=strides, use_bias=use_bias, depthwise=True
-    )
+    options = dict(strides=strides, padding=padding, use_bias=use_bias)
+    standard = conv_cost(input_shape, filters, kernel_size, **options)
+    depthwise = conv_cost(input_shape, filters, kernel_size, depthwise=True, **options)
     height, width, channels = input_shape
-    pointwise_input = (
-        conv_output_size(height, kernel_size, strides),
-        conv_output_size(width, kernel_size, strides),
+    pointwise_input = (  # the depthwise convolution's output
+        conv_output_size(height, kernel_size, strides, padding),
+        conv_output_size(width, kernel_size, strides, padding),
         channels,
     )
     pointwise = conv_cost(pointwise_input, filters, 1, use_bias=use_bias)
