@@ -25,8 +25,18 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[book,test]"
 	touch $@
 
-# Execute every chapter (cached) and render the HTML book into _build/html.
+CHAPTERS := $(wildcard book/[0-9][0-9]_*.ipynb)
+CACHE := _build/.jupyter_cache
+
+# Execute every chapter (two at a time, into the execution cache; a chapter whose
+# code did not change is not run again) and render the HTML book into _build/html.
+# The cache is emptied when FAST changes, so fast and full outputs never mix;
+# `make clean` empties it after a change to coursepkg.
 book: $(VENV)/.installed
+	@if [ -f _build/.mode ] && [ "$$(cat _build/.mode)" != "FAST=$(FAST)" ]; then rm -rf $(CACHE); fi
+	@mkdir -p _build && echo "FAST=$(FAST)" > _build/.mode
+	yes | $(BIN)/jcache notebook --cache-path $(CACHE) add $(CHAPTERS) > /dev/null
+	COURSEPKG_FAST=$(FAST) $(BIN)/jcache project --cache-path $(CACHE) execute --executor local-parallel --timeout 1800
 	COURSEPKG_FAST=$(FAST) $(BIN)/jupyter-book build . --warningiserror --keep-going
 	@echo "Book: $(abspath _build/html/index.html)"
 

@@ -13,7 +13,10 @@ Throughput is images per second over epochs 2..N (the first epoch pays for
 tracing and XLA compilation), the median over all timed epochs of all
 repeats. The two variants take turns: whole runs in alternating order, or,
 with ``--interleave``, single epochs (``fit(..., initial_epoch=k,
-epochs=k + 1)``), so that a busy machine slows both alike.
+epochs=k + 1)``), so that a busy machine slows both alike. The table also
+gives the fastest timed epoch (``best``), which other processes can only slow
+down, and the process CPU time per image (all threads), which they distort
+less than wall-clock time.
 
 The Keras backend is chosen by the ``KERAS_BACKEND`` environment variable
 (``tensorflow`` when unset), not by a flag. See ``benchmarks/README.md``.
@@ -282,7 +285,7 @@ def main(argv=None) -> None:
     )
     header = (
         f"{'backend':<11} {'device':<20} {'variant':<30} {'precision':<15} {'XLA':<5} "
-        f"{'images/s':>9} {'CPU ms/img':>10}"
+        f"{'images/s':>9} {'best':>7} {'CPU ms/img':>10}"
     )
     print(header)
     print("-" * len(header))
@@ -295,7 +298,8 @@ def main(argv=None) -> None:
         print(
             f"{keras.backend.backend():<11} {device_description():<20} {variant.label:<30} "
             f"{variant.precision:<15} {str(bool(variant.model.jit_compile)):<5} "
-            f"{throughput[name]:>9,.0f} {1000 * statistics.median(cpu) / n_images:>10.3f}"
+            f"{throughput[name]:>9,.0f} {n_images / min(wall):>7,.0f} "
+            f"{1000 * statistics.median(cpu) / n_images:>10.3f}"
         )
     print(f"ratio helper / plain: {throughput['helper'] / throughput['plain']:.2f}")
 

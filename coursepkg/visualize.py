@@ -237,7 +237,9 @@ def plot_feature_maps(
             f"Expected `maps` to be a non-empty dict of layer name -> feature maps. Received: {maps!r}"
         )
     if order not in CHANNEL_ORDERS:
-        raise ValueError(f"Expected `order` to be one of {CHANNEL_ORDERS}. Received: order={order!r}")
+        raise ValueError(
+            f"Expected `order` to be one of {CHANNEL_ORDERS}. Received: order={order!r}"
+        )
     arrays = {}
     for name, value in maps.items():
         array = np.asarray(value, dtype=np.float32)
@@ -506,11 +508,17 @@ def visualize_filter(
     step_size = _non_negative_number(step_size, "step_size")
     blur_sigma = _non_negative_number(blur_sigma, "blur_sigma")
     if isinstance(jitter, bool) or not isinstance(jitter, numbers.Integral) or jitter < 0:
-        raise ValueError(f"Expected `jitter` to be a non-negative integer. Received: jitter={jitter!r}")
+        raise ValueError(
+            f"Expected `jitter` to be a non-negative integer. Received: jitter={jitter!r}"
+        )
     if isinstance(border, bool) or not isinstance(border, numbers.Integral) or border < 0:
-        raise ValueError(f"Expected `border` to be a non-negative integer. Received: border={border!r}")
+        raise ValueError(
+            f"Expected `border` to be a non-negative integer. Received: border={border!r}"
+        )
     if preprocess is not None and not callable(preprocess):
-        raise ValueError(f"Expected `preprocess` to be None or a function. Received: preprocess={preprocess!r}")
+        raise ValueError(
+            f"Expected `preprocess` to be None or a function. Received: preprocess={preprocess!r}"
+        )
     if value_range is not None and (len(value_range) != 2 or not value_range[0] < value_range[1]):
         raise ValueError(
             f"Expected `value_range` to be None or (low, high) with low < high. Received: value_range={value_range!r}"
@@ -541,7 +549,9 @@ def visualize_filter(
     else:
         image = np.array(start, dtype=np.float32)
         if image.shape != shape:
-            raise ValueError(f"Expected `start` to have shape {shape}. Received: start with shape {image.shape}")
+            raise ValueError(
+                f"Expected `start` to have shape {shape}. Received: start with shape {image.shape}"
+            )
 
     extractor = keras.Model(_model_input(model), layer.output)
 

@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{len(rows)} submissions of {arguments.chapter} graded in {seconds:.0f} s "
             f"({seconds / len(rows):.1f} s each) with -j {arguments.jobs} on {os.cpu_count()} CPUs "
-            f"(load average {load:.1f} at the start); statuses: {', '.join(statuses)}"
+            f"(load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end); "
+            f"statuses: {', '.join(statuses)}"
         )
     return 0
 

@@ -7,6 +7,8 @@ the answer away.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -38,10 +40,13 @@ def test_each_chapter_registers_its_exercises(chapter):
 
 
 # --------------------------------------------------------------------------- Keras references
+# Each helper builds the smallest Keras model that answers its question, and is cached: the
+# right-answer tests reuse its number.
 
 
+@functools.cache
 def keras_full_c3_connections() -> int:
-    """Connections of a fully connected C3, from the coursepkg LeNet-5: output values x (weights + bias) per value."""
+    """Connections of the course LeNet-5's (fully connected) C3: output values x (weights + bias)."""
     from coursepkg.models import lenet5
 
     layer = lenet5().get_layer("c3_conv")
@@ -49,6 +54,7 @@ def keras_full_c3_connections() -> int:
     return height * width * maps * (layer.count_params() // maps)
 
 
+@functools.cache
 def keras_lenet_c5_shape(side: int) -> tuple[int, ...]:
     from coursepkg.models import lenet5
 
@@ -62,10 +68,20 @@ def keras_conv1_side(side: int) -> int:
     return layer.compute_output_shape((None, side, side, 3))[1]
 
 
-def keras_fc6_params(side: int) -> int:
+@functools.cache
+def keras_pool5_shape(side: int) -> tuple[int, ...]:
+    """pool5's output shape, from the course's AlexNet without its (large) dense layers."""
     from coursepkg.models import alexnet
 
-    return alexnet(input_shape=(side, side, 3)).get_layer("fc6").count_params()
+    return tuple(alexnet(input_shape=(side, side, 3), include_top=False).output.shape[1:])
+
+
+def keras_dense_params(inputs: int, units: int) -> int:
+    import keras
+
+    layer = keras.layers.Dense(units)
+    layer.build((None, inputs))
+    return layer.count_params()
 
 
 def keras_grouped_conv4_params() -> int:
@@ -88,22 +104,51 @@ def keras_layers_receptive_field(model, last_layer: str) -> int:
     raise AssertionError(f"{last_layer} is not a layer of {model.name}")
 
 
+@functools.cache
+def keras_vgg19_receptive_field() -> int:
+    """From VGG19's layers as the builder lays them out (one filter each: filters do not matter)."""
+    from coursepkg.models import vgg
+    from coursepkg.models.vgg import VGG19_DEPTHS
+
+    layout = vgg(
+        block_depths=VGG19_DEPTHS,
+        block_filters=(1,) * len(VGG19_DEPTHS),
+        include_top=False,
+        input_shape=(None, None, 3),
+    )
+    return keras_layers_receptive_field(layout, "block5_conv4")
+
+
+@functools.cache
 def keras_cifar_dense_share() -> float:
     import keras
 
     from coursepkg.models import vgg
 
-    model = vgg(input_shape=classic.CIFAR_INPUT, num_classes=classic.CIFAR_CLASSES,
-                dense_units=classic.CIFAR_DENSE_UNITS)  # fmt: skip
-    dense = sum(layer.count_params() for layer in model.layers if isinstance(layer, keras.layers.Dense))
+    model = vgg(
+        input_shape=classic.CIFAR_INPUT,
+        num_classes=classic.CIFAR_CLASSES,
+        dense_units=classic.CIFAR_DENSE_UNITS,
+    )
+    dense = sum(
+        layer.count_params() for layer in model.layers if isinstance(layer, keras.layers.Dense)
+    )
     return dense / model.count_params()
 
 
+@functools.cache
 def keras_block1_conv2_multiplications() -> int:
     """Output values of block1_conv2 times the kernel entries each one multiplies."""
-    from coursepkg.models import vgg16
+    from coursepkg.models import vgg
+    from coursepkg.models.vgg import VGG16_DEPTHS, VGG_FILTERS
 
-    layer = vgg16(include_top=False).get_layer("block1_conv2")
+    block1 = vgg(  # VGG16's first block alone, on a 224x224 image
+        block_depths=VGG16_DEPTHS[:1],
+        block_filters=VGG_FILTERS[:1],
+        include_top=False,
+        input_shape=(classic.IMAGENET_SIDE, classic.IMAGENET_SIDE, 3),
+    )
+    layer = block1.get_layer("block1_conv2")
     _, height, width, filters = layer.output.shape
     kernel_height, kernel_width, in_channels, _ = layer.kernel.shape
     return height * width * filters * kernel_height * kernel_width * in_channels
@@ -129,7 +174,9 @@ def test_rbf_scores_reference_matches_scipy():
     rng = np.random.default_rng(1)
     features, prototypes = rng.normal(size=(5, 84)), rng.choice([-1.0, 1.0], size=(10, 84))
     np.testing.assert_allclose(
-        classic.rbf_scores(features, prototypes), -cdist(features, prototypes, "sqeuclidean"), rtol=1e-12
+        classic.rbf_scores(features, prototypes),
+        -cdist(features, prototypes, "sqeuclidean"),
+        rtol=1e-12,
     )
 
 
@@ -142,18 +189,28 @@ def test_rbf_scores_reference_rejects_mismatched_shapes():
 
 @pytest.mark.parametrize("side", [classic.PAPER_INPUT, 227])
 def test_conv1_reference_matches_keras(side):
-    expected = classic.conv_output_size(side, 11, stride=4)
-    assert expected == keras_conv1_side(side)
+    assert classic.conv_output_size(side, 11, stride=4) == keras_conv1_side(side)
 
 
-def test_alexnet_pool5_reference_matches_the_lecture_table():
+@pytest.mark.parametrize("side", [227, classic.LARGER_INPUT])
+def test_pool5_reference_matches_keras(side):
+    assert classic.alexnet_pool5_shape(side) == keras_pool5_shape(side)
+
+
+def test_pool5_reference_matches_the_lecture_table():
+    assert classic.alexnet_pool5_shape(227) == (6, 6, 256)  # max_pooling2d_2 in the lecture
+
+
+def test_dense_params_matches_keras():
+    assert classic.dense_params(13, 7) == keras_dense_params(13, 7) == 98
+
+
+@pytest.mark.slow
+def test_fc6_at_320_reference_matches_the_whole_keras_model():
     from coursepkg.models import alexnet
 
-    assert classic.alexnet_pool5_shape(227) == tuple(alexnet().get_layer("pool5").output.shape[1:])
-
-
-def test_fc6_at_320_reference_matches_keras():
-    assert classic.alexnet_fc6_params(classic.LARGER_INPUT) == keras_fc6_params(classic.LARGER_INPUT)
+    model = alexnet(input_shape=(classic.LARGER_INPUT, classic.LARGER_INPUT, 3))
+    assert classic.alexnet_fc6_params(classic.LARGER_INPUT) == model.get_layer("fc6").count_params()
 
 
 def test_grouped_conv4_reference_matches_keras():
@@ -161,10 +218,7 @@ def test_grouped_conv4_reference_matches_keras():
 
 
 def test_vgg19_receptive_field_reference_matches_the_keras_layers():
-    from coursepkg.models import vgg19
-
-    model = vgg19(include_top=False, input_shape=(None, None, 3))
-    assert classic.vgg19_last_conv_receptive_field() == keras_layers_receptive_field(model, "block5_conv4")
+    assert classic.vgg19_last_conv_receptive_field() == keras_vgg19_receptive_field()
 
 
 def test_cifar_dense_share_reference_matches_keras():
@@ -178,19 +232,26 @@ def test_block1_multiplications_reference_matches_the_keras_layer():
 # --------------------------------------------------------------------------- right answers pass
 
 
+def rbf_scores_by_expansion(features, prototypes):
+    """A right answer written differently: |x - w|^2 = |x|^2 - 2 x.w + |w|^2."""
+    return -(
+        (features**2).sum(axis=1, keepdims=True)
+        - 2 * features @ prototypes.T
+        + (prototypes**2).sum(axis=1)
+    )
+
+
 def right_answers():
+    pool5_values = int(np.prod(keras_pool5_shape(classic.LARGER_INPUT)))  # Flatten's output length
     return {
         "lenet.full_c3_connections": keras_full_c3_connections(),
         "lenet.bigger_input": keras_lenet_c5_shape(classic.BIGGER_INPUT),
-        "lenet.rbf_scores": lambda features, prototypes: -(
-            (features**2).sum(axis=1, keepdims=True)
-            - 2 * features @ prototypes.T
-            + (prototypes**2).sum(axis=1)
-        ),
+        "lenet.rbf_scores": rbf_scores_by_expansion,
         "alexnet.conv1_224": keras_conv1_side(classic.PAPER_INPUT),
-        "alexnet.fc6_at_320": keras_fc6_params(classic.LARGER_INPUT),
+        # (n + 1) x units, the Dense count test_dense_params_matches_keras checks against Keras
+        "alexnet.fc6_at_320": (pool5_values + 1) * classic.ALEXNET_FC6_UNITS,
         "alexnet.grouped_conv4": keras_grouped_conv4_params(),
-        "vgg.receptive_field": classic.vgg19_last_conv_receptive_field(),
+        "vgg.receptive_field": keras_vgg19_receptive_field(),
         "vgg.cifar_dense_share": keras_cifar_dense_share(),
         "vgg.block1_multiplications": keras_block1_conv2_multiplications(),
     }
@@ -251,9 +312,13 @@ def transposed_scores(features, prototypes):
 def wrong_answers(answers):
     connections = answers["lenet.full_c3_connections"]
     height, width, channels = answers["lenet.bigger_input"]
+    fc6 = answers["alexnet.fc6_at_320"]
+    conv4 = answers["alexnet.grouped_conv4"]
+    field = answers["vgg.receptive_field"]
     share = answers["vgg.cifar_dense_share"]
+    multiplications = answers["vgg.block1_multiplications"]
     return [
-        ("lenet.full_c3_connections", connections - 16 * 100, "too small"),  # the biases forgotten
+        ("lenet.full_c3_connections", connections - 16 * 100, "too small"),  # biases forgotten
         ("lenet.full_c3_connections", connections + 1, "too large"),
         ("lenet.full_c3_connections", "many", "whole number"),
         ("lenet.bigger_input", (height + 1, width, channels), "height"),
@@ -267,19 +332,19 @@ def wrong_answers(answers):
         ("lenet.rbf_scores", 42, "function"),
         ("alexnet.conv1_224", answers["alexnet.conv1_224"] + 1, "too large"),
         ("alexnet.conv1_224", 53.25, "whole number"),  # the division not rounded down
-        ("alexnet.fc6_at_320", answers["alexnet.fc6_at_320"] - 4096, "too small"),  # biases forgotten
-        ("alexnet.fc6_at_320", answers["alexnet.fc6_at_320"] * 2, "too large"),
-        ("alexnet.grouped_conv4", answers["alexnet.grouped_conv4"] * 2 - 384, "too large"),  # no groups
-        ("alexnet.grouped_conv4", answers["alexnet.grouped_conv4"] // 2, "too small"),
-        ("vgg.receptive_field", answers["vgg.receptive_field"] - 32, "too small"),
-        ("vgg.receptive_field", answers["vgg.receptive_field"] + 16, "too large"),
+        ("alexnet.fc6_at_320", fc6 - classic.ALEXNET_FC6_UNITS, "too small"),  # biases forgotten
+        ("alexnet.fc6_at_320", fc6 * 2, "too large"),
+        ("alexnet.grouped_conv4", conv4 * 2 - 384, "too large"),  # the groups forgotten
+        ("alexnet.grouped_conv4", conv4 // 2, "too small"),
+        ("vgg.receptive_field", field - 32, "too small"),
+        ("vgg.receptive_field", field + 16, "too large"),
         ("vgg.cifar_dense_share", share * 100, "percentage"),
         ("vgg.cifar_dense_share", 0.9, "too large"),
         ("vgg.cifar_dense_share", share / 2, "too small"),
         ("vgg.cifar_dense_share", "small", "number"),
         ("vgg.cifar_dense_share", float("nan"), "finite"),
-        ("vgg.block1_multiplications", answers["vgg.block1_multiplications"] // 64, "too small"),
-        ("vgg.block1_multiplications", answers["vgg.block1_multiplications"] + 1, "too large"),
+        ("vgg.block1_multiplications", multiplications // 64, "too small"),
+        ("vgg.block1_multiplications", multiplications + 1, "too large"),
     ]
 
 
@@ -308,15 +373,14 @@ def secrets_of(value) -> list[str]:
     return [text for text in texts if len(text) > 1]  # a lone digit occurs anywhere
 
 
-def test_feedback_does_not_reveal_the_answer(answers):
+def test_feedback_and_hints_do_not_reveal_the_answer(answers):
+    hints = {item.id: item.hint for item in exercises()}
     for exercise_id, answer, _ in wrong_answers(answers):
         if exercise_id == "lenet.rbf_scores":
             continue  # a function: see the next test
         if exercise_id == "vgg.cifar_dense_share" and isinstance(answer, float) and answer > 1:
-            continue  # the right share given as a percentage: the student already has the answer
-        text = feedback_text(evaluate(exercise_id, answer)) + " " + " ".join(
-            item.hint for item in exercises(exercise_id.split(".")[0]) if item.id == exercise_id
-        )
+            continue  # the right share given as a percentage: the student already has it
+        text = feedback_text(evaluate(exercise_id, answer)) + " " + hints[exercise_id]
         for secret in secrets_of(answers[exercise_id]):
             assert secret not in text, f"feedback {text!r} reveals {secret!r}"
 

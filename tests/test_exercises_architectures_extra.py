@@ -48,7 +48,9 @@ def test_feature_map_shape_reference_matches_the_arithmetic_and_the_course_build
     from coursepkg.models import vgg16
 
     height, width, _ = visualising_exercises.SHAPE_INPUT
-    for _ in range(4):  # four 2x2 poolings of stride 2 below block4_pool; 'same' convolutions keep the size
+    for _ in range(
+        4
+    ):  # four 2x2 poolings of stride 2 below block4_pool; 'same' convolutions keep the size
         height, width = conv_output_size(height, 2, 2), conv_output_size(width, 2, 2)
     expected = (height, width, 512)
     assert visualising_exercises.feature_map_shape() == expected
@@ -66,9 +68,14 @@ def test_receptive_field_reference_matches_a_measured_gradient():
 
     stack = [keras.Input((128, 128, 1))]
     for convolutions in (2, 2, 3):
-        stack += [keras.layers.Conv2D(1, 3, padding="same", kernel_initializer="ones") for _ in range(convolutions)]
+        stack += [
+            keras.layers.Conv2D(1, 3, padding="same", kernel_initializer="ones")
+            for _ in range(convolutions)
+        ]
         stack.append(keras.layers.AveragePooling2D(2))
-    stack.append(keras.layers.Conv2D(1, 3, padding="same", kernel_initializer="ones"))  # block4_conv1
+    stack.append(
+        keras.layers.Conv2D(1, 3, padding="same", kernel_initializer="ones")
+    )  # block4_conv1
     model = keras.Sequential(stack)
     centre = model.output_shape[1] // 2
     _, gradient = value_and_input_gradient(
@@ -85,14 +92,18 @@ def test_receptive_field_reference_rejects_an_unknown_layer():
 
 def test_weights_mb_reference_matches_the_weight_tensors():
     model = keras.applications.MobileNet(weights=None, **choosing.WEIGHTS_MODEL)
-    nbytes = sum(int(np.prod(weight.shape)) * np.dtype(weight.dtype).itemsize for weight in model.weights)
+    nbytes = sum(
+        int(np.prod(weight.shape)) * np.dtype(weight.dtype).itemsize for weight in model.weights
+    )
     assert choosing.small_mobilenet_megabytes() == pytest.approx(nbytes / 1e6, rel=1e-12)
 
 
 def sorted_choice(names, top1, cost, budget):
     """The budget choice by sorting (an independent implementation)."""
     fits = sorted(
-        (-accuracy, price, index) for index, (accuracy, price) in enumerate(zip(top1, cost)) if price <= budget
+        (-accuracy, price, index)
+        for index, (accuracy, price) in enumerate(zip(top1, cost))
+        if price <= budget
     )
     return names[fits[0][2]] if fits else None
 
@@ -104,7 +115,9 @@ def test_best_under_budget_reference_matches_sorting():
         top1 = list(np.round(rng.uniform(0.6, 0.8, size=size), 2))  # rounded: ties happen
         cost = list(np.round(rng.uniform(1, 100, size=size)))
         for budget in (0.5, 10.0, 50.0, 1e9):
-            assert choosing.best_under_budget(names, top1, cost, budget) == sorted_choice(names, top1, cost, budget)
+            assert choosing.best_under_budget(names, top1, cost, budget) == sorted_choice(
+                names, top1, cost, budget
+            )
 
 
 def test_compound_scaling_reference_matches_the_efficientnet_module():
@@ -112,7 +125,9 @@ def test_compound_scaling_reference_matches_the_efficientnet_module():
 
     factors = compound_scaling(choosing.SCALING_PHI, **choosing.SCALING)
     expected = factors.depth * factors.width**2 * factors.resolution**2
-    assert choosing.flops_factor(phi=choosing.SCALING_PHI, **choosing.SCALING) == pytest.approx(expected)
+    assert choosing.flops_factor(phi=choosing.SCALING_PHI, **choosing.SCALING) == pytest.approx(
+        expected
+    )
     assert expected == pytest.approx(factors.flops)
 
 
@@ -129,7 +144,8 @@ def right_answers():
     return {
         "visualising.feature_map_shape": tuple(
             keras.applications.VGG16(weights=None, include_top=False, input_shape=(160, 160, 3))
-            .get_layer("block4_pool").output.shape[1:]
+            .get_layer("block4_pool")
+            .output.shape[1:]
         ),
         "visualising.receptive_field": 60,  # measured above by the gradient test
         "visualising.normalise_gradient": reference_normalise,
@@ -163,7 +179,9 @@ def test_unanswered_is_not_attempted(exercise_id):
     assert not result.passed and not result.attempted
 
 
-@pytest.mark.parametrize("exercise_id", ["visualising.normalise_gradient", "choosing.best_under_budget"])
+@pytest.mark.parametrize(
+    "exercise_id", ["visualising.normalise_gradient", "choosing.best_under_budget"]
+)
 def test_function_stub_of_the_notebook_is_not_attempted(exercise_id):
     def stub(*arguments):
         return ...
@@ -176,7 +194,8 @@ def test_function_stub_of_the_notebook_is_not_attempted(exercise_id):
 
 
 def without_epsilon(gradient):
-    return gradient / np.sqrt(np.mean(gradient**2))
+    with np.errstate(invalid="ignore", divide="ignore"):  # 0 / 0 on the zero gradient: the mistake
+        return gradient / np.sqrt(np.mean(gradient**2))
 
 
 def by_l2_norm(gradient):
@@ -244,7 +263,11 @@ def wrong_answers():
         ("choosing.best_under_budget", "EfficientNetB0", "function"),
         ("choosing.compound_scaling", 2.0**choosing.SCALING_PHI, "rule of thumb"),
         ("choosing.compound_scaling", 1.2 * 1.1 * 1.15 * choosing.SCALING_PHI, "too small"),
-        ("choosing.compound_scaling", (1.2 * 1.1 * 1.15) ** choosing.SCALING_PHI, "too small"),  # squares forgotten
+        (
+            "choosing.compound_scaling",
+            (1.2 * 1.1 * 1.15) ** choosing.SCALING_PHI,
+            "too small",
+        ),  # squares forgotten
         ("choosing.compound_scaling", 7.0, "within 10%"),
         ("choosing.compound_scaling", None, "not answered"),
     ]
@@ -269,9 +292,19 @@ def expected_strings():
     return {
         "visualising.feature_map_shape": [f"({height}, {width}, {channels})", f"{height}x{width}"],
         "visualising.receptive_field": [str(visualising_exercises.vgg16_receptive_field())],
-        "choosing.weights_mb": [f"{megabytes:.6g}", f"{megabytes:.3f}", f"{megabytes:.2f}", f"{megabytes:.1f}",
-                                f"{megabytes:.3g}"],
-        "choosing.compound_scaling": [f"{factor:.6g}", f"{factor:.3f}", f"{factor:.2f}", f"{factor:.3g}"],
+        "choosing.weights_mb": [
+            f"{megabytes:.6g}",
+            f"{megabytes:.3f}",
+            f"{megabytes:.2f}",
+            f"{megabytes:.1f}",
+            f"{megabytes:.3g}",
+        ],
+        "choosing.compound_scaling": [
+            f"{factor:.6g}",
+            f"{factor:.3f}",
+            f"{factor:.2f}",
+            f"{factor:.3g}",
+        ],
     }
 
 
@@ -286,7 +319,9 @@ def test_feedback_never_reveals_the_expected_answer(exercise_id, answer, _):
 
 def test_budget_feedback_names_the_student_choice_not_the_right_one():
     names, top1, cost, budget = _first_case_with_a_choice()
-    wrong = next(name for name in names if name != choosing.best_under_budget(names, top1, cost, budget))
+    wrong = next(
+        name for name in names if name != choosing.best_under_budget(names, top1, cost, budget)
+    )
     result = evaluate("choosing.best_under_budget", lambda *arguments: wrong)
     text = feedback_text(result)
     assert not result.passed
@@ -311,9 +346,7 @@ def test_budget_cases_exercise_every_rule():
     )
     assert any(choosing.best_under_budget(*arguments) is None for arguments in cases)
     assert any(budget in cost for _, _, cost, budget in cases)
-    assert any(
-        len({accuracy for accuracy in top1}) < len(top1) for _, top1, _, _ in cases
-    )
+    assert any(len({accuracy for accuracy in top1}) < len(top1) for _, top1, _, _ in cases)
     assert all(math.isfinite(budget) for _, _, _, budget in cases)
     assert all(len(names) == len(set(names)) for names, _, _, _ in cases)
     assert list(itertools.chain.from_iterable(names for names, _, _, _ in cases))

@@ -25,7 +25,9 @@ def small_model(input_shape=(16, 16, 3), activation="relu"):
     """A VGG-style model with named layers: conv, conv, pool, conv, pool, dense."""
     keras.utils.set_random_seed(7)
     inputs = keras.Input(shape=input_shape, name="image")
-    x = keras.layers.Conv2D(4, 3, padding="same", activation=activation, name="block1_conv1")(inputs)
+    x = keras.layers.Conv2D(4, 3, padding="same", activation=activation, name="block1_conv1")(
+        inputs
+    )
     x = keras.layers.Conv2D(5, 3, padding="same", activation=activation, name="block1_conv2")(x)
     x = keras.layers.MaxPooling2D(2, name="block1_pool")(x)
     x = keras.layers.Conv2D(6, 3, padding="valid", activation=activation, name="block2_conv1")(x)
@@ -83,7 +85,11 @@ def test_feature_maps_match_a_keras_sub_model_and_accept_one_image():
 def test_feature_maps_accept_a_sequential_model():
     keras.utils.set_random_seed(3)
     model = keras.Sequential(
-        [keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3, name="conv"), keras.layers.MaxPooling2D(2, name="pool")]
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Conv2D(2, 3, name="conv"),
+            keras.layers.MaxPooling2D(2, name="pool"),
+        ]
     )
     maps = visualize.feature_maps(model, images(2, (8, 8, 1)), ["conv", "pool"])
     assert maps["conv"].shape == (2, 6, 6, 2) and maps["pool"].shape == (2, 3, 3, 2)
@@ -184,7 +190,9 @@ def test_gradient_ascent_with_regularisers_and_preprocessing():
 def test_gradient_ascent_starts_from_the_given_image():
     model = small_model()
     start = np.full((16, 16, 3), 0.5, dtype=np.float32)
-    image, activations = visualize.visualize_filter(model, "block1_conv1", 0, steps=1, step_size=0.0, start=start)
+    image, activations = visualize.visualize_filter(
+        model, "block1_conv1", 0, steps=1, step_size=0.0, start=start
+    )
     np.testing.assert_array_equal(image, start)  # a step of size 0 leaves it where it was
     assert activations[0] == pytest.approx(activations[1])
 
@@ -209,7 +217,9 @@ def test_gradient_ascent_starts_from_the_given_image():
 def test_gradient_ascent_rejects_bad_arguments(arguments, words):
     settings = {"layer_name": "block2_conv1", "filter_index": 0, **arguments}
     with pytest.raises(ValueError, match=words):
-        visualize.visualize_filter(small_model(), settings.pop("layer_name"), settings.pop("filter_index"), **settings)
+        visualize.visualize_filter(
+            small_model(), settings.pop("layer_name"), settings.pop("filter_index"), **settings
+        )
 
 
 def test_gradient_ascent_needs_an_image_size_for_a_model_of_any_size():
@@ -222,7 +232,9 @@ def test_deprocess_image_centres_and_clips():
     result = visualize.deprocess_image(image)
     assert result.min() >= 0.0 and result.max() <= 1.0 and result.dtype == np.float32
     assert abs(float(np.median(result)) - 0.5) < 0.05
-    np.testing.assert_array_equal(visualize.deprocess_image(np.ones((2, 2, 3))), np.full((2, 2, 3), 0.5))
+    np.testing.assert_array_equal(
+        visualize.deprocess_image(np.ones((2, 2, 3))), np.full((2, 2, 3), 0.5)
+    )
 
 
 # --------------------------------------------------------------------------- figures
@@ -233,7 +245,9 @@ def test_plot_feature_maps_draws_one_row_per_layer():
     maps = visualize.feature_maps(model, images(2), ["block1_conv1", "block2_conv1"])
     figure = visualize.plot_feature_maps(maps, channels=3, title="maps")
     assert len(figure.axes) == 2 * 3
-    assert "block1_conv1" in figure.axes[0].get_ylabel() and "16x16x4" in figure.axes[0].get_ylabel()
+    assert (
+        "block1_conv1" in figure.axes[0].get_ylabel() and "16x16x4" in figure.axes[0].get_ylabel()
+    )
     assert "block2_conv1" in figure.axes[3].get_ylabel()
     # "activation" order: the first panel of a row is the most active channel
     first = int(visualize.most_active_channels(maps["block2_conv1"][0], 1)[0])
@@ -287,7 +301,9 @@ def test_plot_filters_count_and_grey_kernels():
     assert figure.axes[0].images[0].get_cmap().name == "gray"
 
 
-@pytest.mark.parametrize("kernel", [np.zeros((3, 3, 64, 8)), np.zeros((3, 3, 3)), np.zeros((3, 3, 2, 4))])
+@pytest.mark.parametrize(
+    "kernel", [np.zeros((3, 3, 64, 8)), np.zeros((3, 3, 3)), np.zeros((3, 3, 2, 4))]
+)
 def test_plot_filters_refuses_deeper_kernels(kernel):
     with pytest.raises(ValueError, match="first-layer"):
         visualize.plot_filters(kernel)

@@ -44,7 +44,8 @@ def _shape_problems(answer, expected: tuple[int, ...], names: tuple[str, ...]) -
     if not isinstance(answer, (tuple, list)):
         return [f"the shape should be a tuple {tuple(names)}; received {describe(answer)}"]
     answer = tuple(answer)
-    if len(answer) == len(expected) + 1 and answer[0] is None:  # Keras's (None, height, width, channels)
+    keras_style = len(answer) == len(expected) + 1 and answer[0] is None  # (None, height, ...)
+    if keras_style:
         answer = answer[1:]
     if len(answer) != len(expected):
         return [
@@ -86,10 +87,10 @@ BIGGER_INPUT = 64  # side of the larger input of lenet.bigger_input
 def lenet_c5_output_shape(input_size: int) -> tuple[int, int, int]:
     """(height, width, channels) of C5's output when LeNet-5 reads a square image of ``input_size``."""
     size = input_size
-    for index, maps in enumerate(LENET_MAPS):
-        size = conv_output_size(size, LENET_KERNEL)  # C1, C3, C5: 'valid' 5x5 convolutions
-        if index < 2:
-            size = conv_output_size(size, LENET_POOL, stride=LENET_POOL)  # S2, S4
+    for _ in range(2):  # C1 then S2, C3 then S4
+        size = conv_output_size(size, LENET_KERNEL)  # 'valid' 5x5 convolution
+        size = conv_output_size(size, LENET_POOL, stride=LENET_POOL)  # 2x2 subsampling, stride 2
+    size = conv_output_size(size, LENET_KERNEL)  # C5
     return size, size, LENET_MAPS[-1]
 
 
@@ -122,7 +123,9 @@ def _full_c3_connections(answer):
     ),
 )
 def _bigger_input(answer):
-    return _shape_problems(answer, lenet_c5_output_shape(BIGGER_INPUT), ("height", "width", "channels"))
+    return _shape_problems(
+        answer, lenet_c5_output_shape(BIGGER_INPUT), ("height", "width", "channels")
+    )
 
 
 def rbf_scores(features, prototypes) -> np.ndarray:
@@ -150,10 +153,19 @@ def _rbf_cases(seed: int = 0):
     rng = np.random.default_rng(seed)
     signs = rng.choice([-1.0, 1.0], size=(10, 84))  # +1/-1 prototypes, as in the paper
     return [
-        ((rng.uniform(-1.7, 1.7, size=(4, 84)), signs), "4 feature vectors of 84 values and 10 +1/-1 prototypes"),
+        (
+            (rng.uniform(-1.7, 1.7, size=(4, 84)), signs),
+            "4 feature vectors of 84 values and 10 +1/-1 prototypes",
+        ),
         ((rng.normal(size=(1, 84)), signs), "a single feature vector (n = 1)"),
-        ((rng.normal(size=(3, 5)), rng.normal(size=(2, 5))), "3 vectors of 5 values and 2 prototypes (n != classes)"),
-        ((rng.normal(size=(6, 3)), rng.normal(size=(7, 3))), "6 vectors of 3 values and 7 prototypes"),
+        (
+            (rng.normal(size=(3, 5)), rng.normal(size=(2, 5))),
+            "3 vectors of 5 values and 2 prototypes (n != classes)",
+        ),
+        (
+            (rng.normal(size=(6, 3)), rng.normal(size=(7, 3))),
+            "6 vectors of 3 values and 7 prototypes",
+        ),
     ]
 
 
@@ -206,7 +218,11 @@ def alexnet_fc6_params(input_size: int) -> int:
 
 def grouped_conv4_params() -> int:
     """Parameters of conv4 split over two GPUs: each filter reads half of conv3's maps."""
-    conv3_filters, conv4_filters, kernel = ALEXNET_LAYERS[4][1], ALEXNET_LAYERS[5][1], ALEXNET_LAYERS[5][2]
+    conv3_filters, conv4_filters, kernel = (
+        ALEXNET_LAYERS[4][1],
+        ALEXNET_LAYERS[5][1],
+        ALEXNET_LAYERS[5][2],
+    )
     return conv2d_params(conv3_filters // GROUPS, conv4_filters, kernel)
 
 
@@ -230,7 +246,9 @@ def _conv1_224(answer):
     ),
 )
 def _fc6_at_320(answer):
-    return compare_integer(answer, alexnet_fc6_params(LARGER_INPUT), "the number of parameters of fc6")
+    return compare_integer(
+        answer, alexnet_fc6_params(LARGER_INPUT), "the number of parameters of fc6"
+    )
 
 
 @exercise(
@@ -267,7 +285,9 @@ def vgg19_last_conv_receptive_field() -> int:
     from coursepkg.models.vgg import VGG19_DEPTHS
 
     kernels, strides = vgg_kernels_and_strides(VGG19_DEPTHS)
-    return receptive_field(kernels[:-1], strides[:-1])  # everything up to, not including, block5_pool
+    return receptive_field(
+        kernels[:-1], strides[:-1]
+    )  # everything up to, not including, block5_pool
 
 
 def cifar_vgg16_dense_share() -> float:

@@ -39,7 +39,9 @@ def compare_roughly(received, expected: float, what: str, rel_tol: float) -> lis
         distance = "off by more than 10% but less than a factor of 2"
     else:
         distance = "within 10%, but not close enough"
-    return [f"{what}: {value:.6g} is {'too large' if value > expected else 'too small'} ({distance})"]
+    return [
+        f"{what}: {value:.6g} is {'too large' if value > expected else 'too small'} ({distance})"
+    ]
 
 
 # --------------------------------------------------------------------------- choosing.weights_mb
@@ -71,7 +73,9 @@ def small_mobilenet_megabytes() -> float:
     ),
 )
 def _weights_mb(answer):
-    return compare_roughly(answer, small_mobilenet_megabytes(), "the weight memory in MB", rel_tol=2e-3)
+    return compare_roughly(
+        answer, small_mobilenet_megabytes(), "the weight memory in MB", rel_tol=2e-3
+    )
 
 
 # --------------------------------------------------------------------------- choosing.best_under_budget
@@ -107,7 +111,9 @@ def _budget_cases(seed: int = 0):
         top1 = list(np.round(rng.uniform(0.6, 0.85, size=size), 3))
         cost = list(np.round(rng.lognormal(3.0, 1.0, size=size), 1))
         budget = float(np.quantile(cost, budget_quantile))
-        cases.append(((names, top1, cost, budget), f"a table of {size} models with a budget of {budget:g}"))
+        cases.append(
+            ((names, top1, cost, budget), f"a table of {size} models with a budget of {budget:g}")
+        )
     names = ["small", "medium", "large", "twin"]
     top1 = [0.70, 0.78, 0.82, 0.78]
     cost = [10.0, 40.0, 120.0, 25.0]
@@ -132,18 +138,26 @@ def _best_under_budget(answer):
         try:
             chosen = answer(list(names), list(top1), list(cost), budget)
         except Exception as error:
-            return [f"your best_under_budget raised {type(error).__name__} on {description}: {error}"]
+            return [
+                f"your best_under_budget raised {type(error).__name__} on {description}: {error}"
+            ]
         if chosen is Ellipsis:  # the notebook's stub, still `return ...`
             raise NotAnswered("best_under_budget")
         expected = best_under_budget(names, top1, cost, budget)
         if chosen == expected:
             continue
         if expected is None:
-            return [f"on {description}, your function returned {chosen!r}; no model fits that budget"]
+            return [
+                f"on {description}, your function returned {chosen!r}; no model fits that budget"
+            ]
         if chosen is None:
-            return [f"on {description}, your function returned None, but some model fits the budget"]
+            return [
+                f"on {description}, your function returned None, but some model fits the budget"
+            ]
         if chosen not in names:
-            return [f"on {description}, your function returned {describe(chosen)}, which is not a model name"]
+            return [
+                f"on {description}, your function returned {describe(chosen)}, which is not a model name"
+            ]
         index = names.index(chosen)
         if cost[index] > budget:
             return [
@@ -160,7 +174,11 @@ def _best_under_budget(answer):
 
 # --------------------------------------------------------------------------- choosing.compound_scaling
 
-SCALING = {"alpha": 1.2, "beta": 1.1, "gamma": 1.15}  # EfficientNet's depth, width, resolution bases
+SCALING = {
+    "alpha": 1.2,
+    "beta": 1.1,
+    "gamma": 1.15,
+}  # EfficientNet's depth, width, resolution bases
 SCALING_PHI = 3  # the compound coefficient asked about
 
 
@@ -188,6 +206,10 @@ def _compound_scaling(answer):
     expected = flops_factor(SCALING["alpha"], SCALING["beta"], SCALING["gamma"], SCALING_PHI)
     if isinstance(answer, (int, float)) and not isinstance(answer, bool) and math.isfinite(answer):
         two_to_phi = 2.0**SCALING_PHI
-        if math.isclose(answer, two_to_phi) and not math.isclose(expected, two_to_phi, rel_tol=1e-3):
-            return ["you used the rule of thumb 2^phi; compute the factor from alpha, beta and gamma themselves"]
+        if math.isclose(answer, two_to_phi) and not math.isclose(
+            expected, two_to_phi, rel_tol=1e-3
+        ):
+            return [
+                "you used the rule of thumb 2^phi; compute the factor from alpha, beta and gamma themselves"
+            ]
     return compare_roughly(answer, expected, "the FLOPS factor", rel_tol=1e-4)

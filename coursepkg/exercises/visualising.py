@@ -37,7 +37,10 @@ SHAPE_LAYER = "block4_pool"  # the layer whose output shape is asked
 
 def feature_map_shape(input_shape=SHAPE_INPUT, layer_name=SHAPE_LAYER) -> tuple[int, int, int]:
     """(height, width, channels) of a VGG16 layer's output, read from Keras's VGG16."""
-    return tuple(int(size) for size in vgg16_features(tuple(input_shape)).get_layer(layer_name).output.shape[1:])
+    return tuple(
+        int(size)
+        for size in vgg16_features(tuple(input_shape)).get_layer(layer_name).output.shape[1:]
+    )
 
 
 @exercise(
@@ -54,7 +57,9 @@ def _feature_map_shape(answer):
     if isinstance(answer, np.ndarray):
         answer = answer.tolist()
     if not isinstance(answer, (tuple, list)):
-        return [f"the shape should be a tuple (height, width, channels); received {describe(answer)}"]
+        return [
+            f"the shape should be a tuple (height, width, channels); received {describe(answer)}"
+        ]
     answer = tuple(answer)
     if len(answer) == 4 and answer[0] in (None, 1):  # Keras's (None, h, w, c) or a batch of one
         answer = answer[1:]
@@ -92,7 +97,9 @@ def vgg16_receptive_field(layer_name=FIELD_LAYER) -> int:
             strides.append(int(layer.strides[0]))
         if layer.name == layer_name:
             return receptive_field(kernels, strides)
-    raise ValueError(f"Expected `layer_name` to be a layer of VGG16. Received: layer_name={layer_name!r}")
+    raise ValueError(
+        f"Expected `layer_name` to be a layer of VGG16. Received: layer_name={layer_name!r}"
+    )
 
 
 @exercise(
@@ -105,7 +112,9 @@ def vgg16_receptive_field(layer_name=FIELD_LAYER) -> int:
     ),
 )
 def _receptive_field(answer):
-    return compare_integer(answer, vgg16_receptive_field(), "the receptive field (pixels along one side)")
+    return compare_integer(
+        answer, vgg16_receptive_field(), "the receptive field (pixels along one side)"
+    )
 
 
 # --------------------------------------------------------------------------- visualising.normalise_gradient
@@ -115,7 +124,10 @@ def _gradient_cases(seed: int = 0):
     rng = np.random.default_rng(seed)
     return [
         ((rng.normal(size=(1, 8, 8, 3)),), "a (1, 8, 8, 3) gradient of standard deviation 1"),
-        ((rng.normal(scale=1e-3, size=(2, 5, 7, 3)),), "a small (2, 5, 7, 3) gradient (about 1e-3)"),
+        (
+            (rng.normal(scale=1e-3, size=(2, 5, 7, 3)),),
+            "a small (2, 5, 7, 3) gradient (about 1e-3)",
+        ),
         ((rng.normal(scale=50.0, size=(6, 4)),), "a large (6, 4) gradient (about 50)"),
         ((np.full((3, 3), 2.0),), "a constant 3x3 gradient"),
         ((np.zeros((4, 4, 3)),), "a gradient that is zero everywhere (a silent filter)"),
