@@ -41,6 +41,33 @@ from coursepkg.data import (
 )
 from coursepkg.downloads import DownloadError
 from coursepkg.gradients import value_and_input_gradient
+from coursepkg.plotting import (
+    plot_activations,
+    plot_confusion_matrix,
+    plot_history,
+    plot_images,
+    plot_optimizer_paths,
+)
+from coursepkg.training import (
+    configure_precision,
+    detect_accelerator,
+    distribution_strategy,
+    fit,
+    make_dataset,
+)
+
+# Submodules with many names of their own, loaded on first use
+# (``coursepkg.models.vgg16``, ``coursepkg.optim.NumpyAdam``, ...).
+_SUBMODULES = ("activations", "models", "optim", "visualize")
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"coursepkg.{name}")
+    raise AttributeError(f"module 'coursepkg' has no attribute {name!r}")
+
 
 __all__ = [
     "AudioDataset",
@@ -50,14 +77,19 @@ __all__ = [
     "DownloadError",
     "ImageDataset",
     "SAMPLE_IMAGES",
+    "activations",
     "check",
     "classic_filter",
+    "configure_precision",
     "conv2d_params",
     "conv_output_size",
     "convolve2d",
     "correlate2d",
+    "detect_accelerator",
     "device_summary",
+    "distribution_strategy",
     "evaluate",
+    "fit",
     "gaussian_kernel",
     "is_fast",
     "kirsch_kernels",
@@ -66,8 +98,16 @@ __all__ = [
     "load_fsdd",
     "load_mnist",
     "log_mel_spectrogram",
+    "make_dataset",
     "make_shapes",
+    "models",
     "mode_summary",
+    "optim",
+    "plot_activations",
+    "plot_confusion_matrix",
+    "plot_history",
+    "plot_images",
+    "plot_optimizer_paths",
     "read_idx",
     "receptive_field",
     "sample_image",
@@ -75,4 +115,5 @@ __all__ = [
     "seed_everything",
     "setup",
     "value_and_input_gradient",
+    "visualize",
 ]
