@@ -139,7 +139,7 @@ def _tpu_address() -> str | None:
     for variable in ("COLAB_TPU_ADDR", "TPU_NAME"):
         if os.environ.get(variable):
             return os.environ[variable]
-    if glob.glob("/dev/accel[0-9]*") or glob.glob("/dev/vfio/[0-9]*"):
+    if glob.glob("/dev/accel[0-9]*"):  # the TPU chips of a Cloud/Colab TPU VM
         return "local"
     return None
 

@@ -159,7 +159,7 @@ class Run:
         """Whether an interrupted kernel answers again within PROBE_TIMEOUT."""
         self.notebook.cells[self.scratch_index].source = "pass"
         try:
-            reply = self.execute(self.scratch_index, PROBE_TIMEOUT)
+            reply = self.execute(self.scratch_index, min(PROBE_TIMEOUT, self.time_left()))
         except DeadKernelError:
             self.kernel_state = "dead"
             return False
@@ -234,6 +234,10 @@ class Run:
                     + (f": {message}" if message else ""),
                 )
 
+    def time_left(self) -> float:
+        """Seconds the grader's own code may still take in the kernel (at least 1)."""
+        return max(1.0, self.hard_deadline - time.monotonic() - 1)
+
     @property
     def cell_timeout(self) -> float:
         """Seconds a cell, or a call of a function answer, may run."""
@@ -280,9 +284,7 @@ class Run:
             f"'SOURCE': {KERNEL_SOURCE!r}, 'NAMESPACE': globals(), "
             f"'VARIABLES': {variables!r}, 'PATH': {path!r}}})"
         )
-        reply = self.scratch(
-            source, min(self.cell_timeout, max(5, self.hard_deadline - time.monotonic()))
-        )
+        reply = self.scratch(source, min(self.cell_timeout, self.time_left()))
         if reply.get("status") != "ok":
             raise transfer.TransferError(
                 f"reading the answers raised {reply.get('ename')}: {shorten(reply.get('evalue'))}"
@@ -319,7 +321,7 @@ class Run:
         arguments_path, result_path = self.exchange_file("arguments"), self.exchange_file("result")
         with open(arguments_path, "w", encoding="utf-8") as file:
             json.dump(transfer.encode(list(arguments), allow_functions=False), file)
-        timeout = min(self.cell_timeout, self.hard_deadline - time.monotonic() - 2)
+        timeout = min(self.cell_timeout, self.hard_deadline - time.monotonic() - 1)
         if timeout < 1:
             raise TimeoutError("not run: the submission's time limit was reached")
         source = f"__import__('sys').modules[{self.module!r}].call({proxy.key!r}, {arguments_path!r}, {result_path!r})"

@@ -3,6 +3,8 @@ against layers Keras builds, right answers pass, wrong answers fail without givi
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -25,6 +27,7 @@ def feedback_text(result) -> str:
 # --------------------------------------------------------------------------- Keras references
 
 
+@functools.lru_cache(maxsize=1)
 def keras_reduced_branch_multiplications() -> int:
     """Multiplications of module 4a's 3x3 branch, from the kernels and outputs of Keras layers."""
     import keras
@@ -41,6 +44,7 @@ def keras_reduced_branch_multiplications() -> int:
     return total
 
 
+@functools.lru_cache(maxsize=1)
 def keras_module_params() -> int:
     import keras
 
@@ -51,6 +55,7 @@ def keras_module_params() -> int:
     return keras.Model(inputs, outputs).count_params()
 
 
+@functools.lru_cache(maxsize=1)
 def keras_one_by_one_params() -> int:
     import keras
 
@@ -59,6 +64,7 @@ def keras_one_by_one_params() -> int:
     return layer.count_params()
 
 
+@functools.lru_cache(maxsize=1)
 def keras_block_weights() -> tuple[int, int]:
     """Convolution kernels of the course's basic and bottleneck blocks, built by Keras."""
     import keras
@@ -66,7 +72,10 @@ def keras_block_weights() -> tuple[int, int]:
     from coursepkg.models import basic_block, bottleneck_block
 
     counts = []
-    for block, filters in ((basic_block, deep.BLOCK_CHANNELS), (bottleneck_block, deep.BOTTLENECK_FILTERS)):
+    for block, filters in (
+        (basic_block, deep.BLOCK_CHANNELS),
+        (bottleneck_block, deep.BOTTLENECK_FILTERS),
+    ):
         inputs = keras.Input((8, 8, deep.BLOCK_CHANNELS))
         model = keras.Model(inputs, block(inputs, filters, use_bias=False, name="b"))
         counts.append(
@@ -79,6 +88,7 @@ def keras_block_weights() -> tuple[int, int]:
     return tuple(counts)
 
 
+@functools.lru_cache(maxsize=1)
 def keras_stage_shape() -> tuple[int, int, int]:
     from coursepkg.models import resnet18
 
@@ -193,7 +203,9 @@ def plain_block(x, filters, strides):
     y = layers.BatchNormalization()(y)
     if strides == 1 and x.shape[-1] == filters:
         return layers.Activation("relu")(y)
-    shortcut = layers.BatchNormalization()(layers.Conv2D(filters, 1, strides=strides, use_bias=False)(x))
+    shortcut = layers.BatchNormalization()(
+        layers.Conv2D(filters, 1, strides=strides, use_bias=False)(x)
+    )
     return layers.Activation("relu")(layers.Add()([y, shortcut]))
 
 
@@ -229,9 +241,17 @@ def wrong_answers():
         ("googlenet.reduced_multiplications", naive_3x3, "too large"),  # the reduction forgotten
         ("googlenet.reduced_multiplications", multiplications - 1, "too small"),
         ("googlenet.reduced_multiplications", "a lot", "whole number"),
-        ("googlenet.one_by_one_params", one_by_one - deep.ONE_BY_ONE_FILTERS, "too small"),  # no biases
+        (
+            "googlenet.one_by_one_params",
+            one_by_one - deep.ONE_BY_ONE_FILTERS,
+            "too small",
+        ),  # no biases
         ("googlenet.one_by_one_params", 2.5, "whole number"),
-        ("googlenet.module_params", module - 64 * 481, "too small"),  # the pool projection forgotten
+        (
+            "googlenet.module_params",
+            module - 64 * 481,
+            "too small",
+        ),  # the pool projection forgotten
         ("googlenet.module_params", module + 1, "too large"),
         ("resnet.block_weights", (basic, bottleneck + 1), "bottleneck block's weights"),
         ("resnet.block_weights", (basic - 1, bottleneck), "basic block's weights"),
@@ -267,7 +287,9 @@ def test_feedback_does_not_reveal_the_answer(exercise_id):
     values = right if isinstance(right, tuple) else (right,)
     secrets = [str(value) for value in values] + [f"{value:,}" for value in values]
     secrets = [secret for secret in secrets if len(secret) > 2]  # short numbers occur anywhere
-    for answer in [answer for identifier, answer, _ in wrong_answers() if identifier == exercise_id]:
+    for answer in [
+        answer for identifier, answer, _ in wrong_answers() if identifier == exercise_id
+    ]:
         text = feedback_text(evaluate(exercise_id, answer))
         for secret in secrets:
             assert secret not in text, f"feedback {text!r} reveals {secret!r}"

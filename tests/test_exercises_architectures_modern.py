@@ -156,18 +156,32 @@ def test_right_answer_passes(exercise_id):
     assert result.passed, result.feedback()
 
 
+def three_significant_digits(value: float) -> float:
+    return float(f"{value:.3g}")
+
+
 def test_rounded_and_other_container_answers_pass():
-    assert evaluate("xception.cost_ratio", round(keras_cost_ratio(), 2)).passed
-    assert evaluate(
-        "efficientnet.flops_factor", round(numpy_flops_factor(modern.FLOPS_PHI), 1)
-    ).passed
+    for exercise_id in ("xception.cost_ratio", "efficientnet.flops_factor"):
+        assert evaluate(exercise_id, three_significant_digits(right_answers()[exercise_id])).passed
+    rounded = tuple(
+        three_significant_digits(value) for value in right_answers()["efficientnet.multipliers"]
+    )
+    assert evaluate("efficientnet.multipliers", rounded).passed
+    assert evaluate("efficientnet.multipliers", list(rounded)).passed
     depth, width, resolution = numpy_multipliers(modern.MULTIPLIERS_PHI)
-    assert evaluate(
-        "efficientnet.multipliers", [round(depth, 3), round(width, 3), round(resolution, 3)]
-    ).passed
     assert evaluate("efficientnet.multipliers", np.array([depth, width, resolution])).passed
     assert evaluate("xception.separable_params", list(keras_separable_params())).passed
     assert evaluate("convnext.block_params", float(keras_block_params(modern.BLOCK_DIM))).passed
+
+
+def test_two_significant_digits_are_not_enough():
+    flops = numpy_flops_factor(modern.FLOPS_PHI)
+    coarse = float(f"{flops:.2g}")
+    assert abs(coarse - flops) / flops > modern.REAL_TOLERANCE  # the case is a real test
+    result = evaluate("efficientnet.flops_factor", coarse)
+    assert not result.passed and (
+        "too large" in result.problems[0] or "too small" in result.problems[0]
+    )
 
 
 def test_unanswered_is_not_attempted():

@@ -57,12 +57,14 @@ def small_model(num_classes=3, seed=0):
     )
 
 
-def compiled_copy(model, learning_rate=0.1):
+def compiled_copy(model, learning_rate=0.1, jit_compile="auto"):
     """A compiled clone of ``model`` with the same weights and a fresh optimiser."""
     clone = keras.models.clone_model(model)
     clone.set_weights(model.get_weights())
     clone.compile(
-        optimizer=keras.optimizers.SGD(learning_rate), loss="sparse_categorical_crossentropy"
+        optimizer=keras.optimizers.SGD(learning_rate),
+        loss="sparse_categorical_crossentropy",
+        jit_compile=jit_compile,
     )
     return clone
 
@@ -342,19 +344,20 @@ def test_fit_with_the_same_seed_is_reproducible_and_passes_callbacks_through():
 
 def test_fit_sets_jit_compile_and_steps_per_execution_like_compile():
     images, labels = images_and_labels(n=16)
-    model = compiled_copy(small_model())
-    reference = compiled_copy(model)
-    plain = reference.fit(images / 255.0, labels, batch_size=8, shuffle=False, verbose=0)
+    reference = small_model()
+    plain = compiled_copy(reference)
+    expected = plain.fit(images / 255.0, labels, batch_size=8, shuffle=False, verbose=0)
+    model = compiled_copy(reference, jit_compile=False)
     history = training.fit(
-        model, images, labels, batch_size=8, shuffle=False, jit_compile=False, verbose=0
+        model, images, labels, batch_size=8, shuffle=False, jit_compile=True, verbose=0
     )
-    assert model.jit_compile is False  # as after compile(jit_compile=False)
-    np.testing.assert_allclose(history.history["loss"], plain.history["loss"], rtol=1e-5)
+    assert model.jit_compile is True  # as after compile(jit_compile=True): XLA
+    np.testing.assert_allclose(history.history["loss"], expected.history["loss"], rtol=1e-5)
     if BACKEND == "torch":
         return  # Keras runs one batch per call under PyTorch
     training.fit(model, images, labels, batch_size=8, steps_per_execution=2, verbose=0)
     assert model.steps_per_execution == 2
-    assert model.jit_compile is False  # "auto" keeps what is in force
+    assert model.jit_compile is True  # "auto" keeps what is in force
 
 
 @pytest.mark.parametrize(

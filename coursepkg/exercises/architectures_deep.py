@@ -34,7 +34,9 @@ def _shape_problems(answer, expected: tuple[int, ...]) -> list[str]:
     if isinstance(answer, np.ndarray):
         answer = answer.tolist()
     if not isinstance(answer, (tuple, list)):
-        return [f"the shape should be a tuple (height, width, channels); received {describe(answer)}"]
+        return [
+            f"the shape should be a tuple (height, width, channels); received {describe(answer)}"
+        ]
     answer = tuple(answer)
     if len(answer) == 4 and answer[0] is None:
         answer = answer[1:]
@@ -287,7 +289,9 @@ def _residual_block(answer):
         expected_shape = tuple(expected.output.shape[1:])
         received_shape = tuple(model.output.shape[1:]) if hasattr(model.output, "shape") else None
         if received_shape != expected_shape:
-            return [f"on {case} your block returns shape {received_shape}; expected {expected_shape}"]
+            return [
+                f"on {case} your block returns shape {received_shape}; expected {expected_shape}"
+            ]
         problems = compare_integer(
             model.count_params(), expected.count_params(), f"the parameters of your block on {case}"
         )
