@@ -20,6 +20,7 @@ from coursepkg.models import (
     conv_cost,
     conv_multiplications,
     convnext,
+    convnext_block,
     convnext_tiny,
     copy_weights,
     depthwise_separable_conv,
@@ -193,6 +194,7 @@ def test_vgg19_without_top_matches_keras_applications():
     assert ours.count_params() == theirs.count_params() == 20_024_384
 
 
+@pytest.mark.slow
 def test_efficientnet_b0_preprocessing_layers_hold_the_extra_weights():
     theirs = keras.applications.EfficientNetB0(weights=None)
     normalization = theirs.get_layer("normalization").count_params()
@@ -479,17 +481,19 @@ def test_cifar_resnet_rejects_a_depth_that_is_not_6n_plus_2():
         cifar_resnet(21)
 
 
-def test_models_with_custom_layers_survive_saving(tmp_path):
-    images = np.random.default_rng(8).uniform(0, 255, (1, 32, 32, 3)).astype("float32")
-    for model in [
-        cifar_resnet(8, base_filters=4, classifier_activation=None),
-        convnext((1, 1, 1, 1), (8, 16, 32, 64), input_shape=(32, 32, 3), num_classes=3),
-    ]:
-        randomize_weights(model, seed=9)
-        path = tmp_path / f"{model.name}.keras"
-        model.save(path)
-        reloaded = keras.saving.load_model(path)
-        np.testing.assert_allclose(predict(reloaded, images), predict(model, images), rtol=1e-5)
+def test_blocks_with_custom_layers_survive_saving(tmp_path):
+    # ChannelZeroPadding (option A shortcut) and LayerScale (ConvNeXt) must deserialise.
+    inputs = keras.Input((8, 8, 4))
+    x = basic_block(inputs, 8, strides=2, shortcut="A", name="resnet")
+    outputs = convnext_block(x, 8, name="convnext")
+    model = randomize_weights(keras.Model(inputs, outputs), seed=9)
+    path = tmp_path / "blocks.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path)
+
+    assert {"ChannelZeroPadding", "LayerScale"} <= layer_types(reloaded)
+    images = np.random.default_rng(8).normal(size=(2, 8, 8, 4)).astype("float32")
+    np.testing.assert_allclose(predict(reloaded, images), predict(model, images), rtol=1e-5)
 
 
 # --------------------------------------------------------------------------
