@@ -16,7 +16,7 @@ ifneq ($(wildcard $(SHARED_DATA)/fsdd-v1.0.10/v1.0.10.tar.gz),)
 export COURSEPKG_FSDD_ARCHIVE ?= $(abspath $(SHARED_DATA)/fsdd-v1.0.10/v1.0.10.tar.gz)
 endif
 
-.PHONY: book test lint clean
+.PHONY: book test test-chapters lint clean
 
 # Create the environment and install the package with its book and test extras.
 $(VENV)/.installed: pyproject.toml
@@ -28,13 +28,20 @@ $(VENV)/.installed: pyproject.toml
 CHAPTERS := $(wildcard book/[0-9][0-9]_*.ipynb)
 CACHE := _build/.jupyter_cache
 
+# The execution cache holds the outputs of one mode: it is emptied when FAST changes,
+# so fast and full outputs never mix.
+define cache_mode
+	@if [ -f _build/.mode ] && [ "$$(cat _build/.mode)" != "FAST=$(1)" ]; then rm -rf $(CACHE); fi
+	@mkdir -p _build && echo "FAST=$(1)" > _build/.mode
+endef
+
 # Execute every chapter (two at a time, into the execution cache; a chapter whose
 # code did not change is not run again) and render the HTML book into _build/html.
-# The cache is emptied when FAST changes, so fast and full outputs never mix;
-# `make clean` empties it after a change to coursepkg.
+# `make test` stores each chapter it ran without error in the same cache (see
+# conftest.py), so the book after a test run only renders. `make clean` empties
+# the cache after a change to coursepkg.
 book: $(VENV)/.installed
-	@if [ -f _build/.mode ] && [ "$$(cat _build/.mode)" != "FAST=$(FAST)" ]; then rm -rf $(CACHE); fi
-	@mkdir -p _build && echo "FAST=$(FAST)" > _build/.mode
+	$(call cache_mode,$(FAST))
 	yes | $(BIN)/jcache notebook --cache-path $(CACHE) add $(CHAPTERS) > /dev/null
 	COURSEPKG_FAST=$(FAST) $(BIN)/jcache project --cache-path $(CACHE) execute --executor local-parallel --timeout 1800
 	COURSEPKG_FAST=$(FAST) $(BIN)/jupyter-book build . --warningiserror --keep-going
@@ -43,10 +50,19 @@ book: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
-# Lint, package tests under TensorFlow and JAX, every chapter under nbmake in fast mode.
+# Lint; the package tests and every chapter under nbmake (fast mode, strict checks; the
+# chapters' outputs are kept in the book's execution cache) under TensorFlow; the package
+# tests again under JAX, but for the `slow` ones (big models, the grader), which run no
+# backend-specific code of ours.
 test: lint
-	KERAS_BACKEND=tensorflow COURSEPKG_FAST=1 $(BIN)/python -m pytest -n $(JOBS) --nbmake --nbmake-timeout=600 tests book
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(JOBS) tests
+	$(call cache_mode,1)
+	KERAS_BACKEND=tensorflow COURSEPKG_FAST=1 COURSEPKG_EXECUTION_CACHE=$(abspath $(CACHE)) $(BIN)/python -m pytest -n $(JOBS) -m "not chapters" --nbmake --nbmake-timeout=600 tests book
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(JOBS) -m "not slow and not chapters" tests
+
+# Grade every chapter's own solutions with the instructors' grader (about 10 minutes on
+# 2 cores): each must earn every point. Run it after changing an exercise or the grader.
+test-chapters: $(VENV)/.installed
+	KERAS_BACKEND=tensorflow COURSEPKG_FAST=1 $(BIN)/python -m pytest -n $(JOBS) -m chapters tests
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache

@@ -10,12 +10,18 @@ call :func:`check`; the instructor's grader (``grading/``) calls the same
 
 Feedback says what arrived, what is wrong with it (shape, dtype, how far off,
 on which input) and gives a hint; it never prints the expected answer.
+
+With ``COURSEPKG_STRICT_CHECKS=1`` in the environment, :func:`check` also raises
+:class:`CheckFailed` on an answer that was attempted and is wrong. The tests run
+every chapter so (see conftest.py), which makes a worked solution that no longer
+passes its own check fail the chapter's run instead of printing ``[FAIL]`` unseen.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,8 +30,15 @@ import numpy as np
 NOT_ANSWERED = (None, Ellipsis)
 
 
+STRICT_ENV_VAR = "COURSEPKG_STRICT_CHECKS"
+
+
 class NotAnswered(Exception):
     """Raised by a comparison when a student's function still returns ``...`` or ``None``."""
+
+
+class CheckFailed(AssertionError):
+    """Raised by :func:`check` in strict mode when an attempted answer is wrong."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,11 +147,27 @@ def check(exercise_id: str, answer: Any) -> CheckResult:
 
     Returns:
         The :class:`CheckResult` (true when the answer passed).
+
+    Raises:
+        CheckFailed: only in strict mode (``COURSEPKG_STRICT_CHECKS=1``), when the
+            answer was attempted and is wrong.
     """
     result = evaluate(exercise_id, answer)
     print(result.feedback())
     result._shown = True
+    if result.attempted and not result.passed and strict_checks():
+        raise CheckFailed(f"{exercise_id}: the answer does not pass its check ({STRICT_ENV_VAR}=1)")
     return result
+
+
+def strict_checks() -> bool:
+    """Whether :func:`check` raises on a wrong answer (``COURSEPKG_STRICT_CHECKS=1``)."""
+    value = os.environ.get(STRICT_ENV_VAR, "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise ValueError(f"Expected {STRICT_ENV_VAR} to be 0 or 1. Received: {STRICT_ENV_VAR}={os.environ[STRICT_ENV_VAR]!r}")
 
 
 # --------------------------------------------------------------------------- comparisons

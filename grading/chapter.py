@@ -166,12 +166,15 @@ def write_student_version(chapter: str | pathlib.Path, out: str | pathlib.Path) 
 def solved_version(notebook):
     """The student version with every exercise answered by the chapter's own solution.
 
-    What a student who copies the solutions would hand in: the grader must give
-    it every point (the tests and ``grading/benchmark.py`` use it).
+    Each exercise cell gets the solution appended to it, as if the student had
+    typed the solution under the exercise's own lines (which may import what
+    the solution uses): the same code, in the same order, as the book runs.
+    What a student who copies the solutions would hand in; the grader must
+    give it every point (the tests and ``grading/benchmark.py`` use it).
     """
     solved = copy.deepcopy(notebook)
     for index, cell in enumerate(solved.cells[:-1]):
         following = solved.cells[index + 1]
         if EXERCISE_TAG in cell_tags(cell) and SOLUTION_TAG in cell_tags(following):
-            cell.source = following.source
+            cell.source = f"{cell.source.rstrip()}\n\n{following.source}"
     return student_version(solved)

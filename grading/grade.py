@@ -562,8 +562,9 @@ def feedback_text(
                     )
             if passed < len(checks) and detail.get("hint"):
                 lines.append(f"  Hint: {detail['hint']}")
-            if detail.get("flag"):
-                lines.append(f"  Note: {detail['flag']}")
+            for key in ("flag", "note"):
+                if detail.get(key):
+                    lines.append(f"  Note: {detail[key]}")
     notes = [event.get("text", "") for event in grade_.events if event.get("kind") != "note"]
     if notes:
         lines += ["", "While running your notebook:"] + [f"  - {text}" for text in notes]

@@ -234,3 +234,26 @@ def call(key: str, arguments_path: str, result_path: str) -> None:
     except BaseException as error:  # SystemExit too: the student's function must not end the kernel
         result = {"raised": _text(type(error).__name__), "message": _text(error)}
     _write(result_path, result)
+
+
+def evaluate_here(namespace: dict, exercise_id: str, variable: str, path: str) -> None:
+    """Kernel side: run the public check of an answer whose check needs the kernel's own objects.
+
+    Used only when a check passes a student's function something that cannot
+    travel as data (a symbolic Keras tensor, say). The check then runs in the
+    student's kernel, where the student's code could have changed it.
+    """
+    from coursepkg.checking import evaluate
+
+    result = evaluate(exercise_id, namespace.get(variable))
+    _write(path, {"passed": bool(result.passed), "attempted": bool(result.attempted),
+                  "problems": [_text(problem) for problem in result.problems], "hint": _text(result.hint)})  # fmt: skip
+
+
+def has_opaque(data) -> bool:
+    """Whether an encoded value holds a part that did not travel as data."""
+    if isinstance(data, list):
+        return any(has_opaque(item) for item in data)
+    if isinstance(data, dict):
+        return data.get("t") == "opaque" or has_opaque(data.get("v"))
+    return False

@@ -22,7 +22,10 @@ token on standard input. It
 Nothing the student's code does in the kernel can change a check's verdict:
 the checks run here, on data. It can change its own answers (that is what
 answering is), print anything, or delete files; it cannot write a result the
-grader accepts without the token, which it never sees.
+grader accepts without the token, which it never sees. The one exception is a
+check that passes the student's function something that cannot travel as data
+(a symbolic Keras tensor): that exercise's public check runs in the kernel
+(:meth:`Run.check_in_kernel`) and the result says so.
 """
 
 from __future__ import annotations
@@ -54,6 +57,14 @@ TIMEOUT_ERROR = "CellTimeoutError"  # the error name nbclient reports for an int
 MAX_ANSWER_FILE = 2 * transfer.MAX_BYTES  # bytes of answers read back from the kernel
 # The codec the kernel runs, read now: before any student code could touch the file.
 KERNEL_SOURCE = pathlib.Path(transfer.__file__).read_text(encoding="utf-8")
+
+
+class NeedsKernel(BaseException):
+    """A check passed a student's function something that cannot travel as data.
+
+    A BaseException, so that the checks' own ``except Exception`` lets it through
+    to :meth:`Run.check`, which then runs that exercise's public check in the kernel.
+    """
 
 
 class KernelUnavailable(RuntimeError):
@@ -318,9 +329,12 @@ class Run:
         """Call a student's function in the kernel on ``arguments``; its result as data."""
         if proxy.broken:
             raise TimeoutError(proxy.broken)
+        encoded = transfer.encode(list(arguments), allow_functions=False)
+        if transfer.has_opaque(encoded):
+            raise NeedsKernel(proxy.__name__)
         arguments_path, result_path = self.exchange_file("arguments"), self.exchange_file("result")
         with open(arguments_path, "w", encoding="utf-8") as file:
-            json.dump(transfer.encode(list(arguments), allow_functions=False), file)
+            json.dump(encoded, file)
         timeout = min(self.cell_timeout, self.hard_deadline - time.monotonic() - 1)
         if timeout < 1:
             raise TimeoutError("not run: the submission's time limit was reached")
@@ -371,7 +385,11 @@ class Run:
                 }
                 continue
             answer = answers[variable]
-            public = evaluate(exercise_id, answer)
+            try:
+                public = evaluate(exercise_id, answer)
+            except NeedsKernel:
+                results[exercise_id] = self.check_in_kernel(exercise_id, variable)
+                continue
             if not public.attempted:
                 if isinstance(answer, FunctionProxy):
                     reason = f"not answered: `{variable}` still returns `...` (or None)"
@@ -405,6 +423,56 @@ class Run:
                 "flag": self.flags.get(variable, ""),
             }
         return results
+
+    def check_in_kernel(self, exercise_id: str, variable: str) -> dict:
+        """The public check of one answer, run in the student's kernel (hidden checks skipped).
+
+        For checks that hand the student's function objects that only the kernel
+        can hold, such as the symbolic input of a Keras model. Noted in the
+        result: the student's code could have changed a check run there.
+        """
+        path = self.exchange_file("in-kernel")
+        source = (
+            f"__import__('sys').modules[{self.module!r}].evaluate_here("
+            f"globals(), {exercise_id!r}, {variable!r}, {path!r})"
+        )
+        note = "checked inside the notebook's own kernel (its checks take Keras objects); hidden checks not run"
+        try:
+            reply = self.scratch(source, self.cell_timeout)
+            if reply.get("status") != "ok":
+                raise KernelUnavailable(f"{reply.get('ename')}: {shorten(reply.get('evalue'))}")
+            result = self.read_json(path)
+        except (KernelUnavailable, transfer.TransferError, OSError, ValueError) as error:
+            reason = f"its check could not run in the kernel: {shorten(error)}"
+            return {
+                "answered": False,
+                "reason": reason,
+                "checks": [],
+                "hint": "",
+                "in_kernel": True,
+            }
+        if not result.get("attempted"):
+            reason = f"not answered: `{variable}` still returns `...` (or None)"
+            return {
+                "answered": False,
+                "reason": reason,
+                "checks": [],
+                "hint": str(result.get("hint", "")),
+                "in_kernel": True,
+            }
+        check = {
+            "name": "public check",
+            "passed": bool(result.get("passed")),
+            "problems": [str(problem) for problem in result.get("problems") or []],
+        }
+        return {
+            "answered": True,
+            "reason": "",
+            "checks": [check],
+            "hint": str(result.get("hint", "")),
+            "note": note,
+            "in_kernel": True,
+        }
 
     # ---------------------------------------------------------------- kernel lifetime
 

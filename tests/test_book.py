@@ -107,3 +107,92 @@ def test_set_repository_rewrites_config_and_chapters(tmp_path, monkeypatch):
     assert '"coursepkg @ git+https://github.com/someone/fork@spring"' in rewritten["cells"][0]["source"]
     with pytest.raises(SystemExit, match="url"):
         set_repository.main(["not a url"])
+
+
+def load_root_conftest():
+    """The repository's root conftest.py (the nbmake hook), as a module of its own name."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_chapter_run_by_the_tests_is_found_by_the_book_cache(tmp_path):
+    """`make test` stores what nbmake ran; the book's cache lookup must then find it."""
+    import nbformat
+    from jupyter_cache import get_cache
+    from nbclient import NotebookClient
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.cells = [nbformat.v4.new_markdown_cell("# A chapter"), nbformat.v4.new_code_cell("print(6 * 7)")]
+    notebook.cells[1].metadata["tags"] = ["solution"]
+    path = tmp_path / "01_chapter.ipynb"
+    nbformat.write(notebook, str(path))
+    executed = nbformat.read(str(path), as_version=4)
+    NotebookClient(executed, timeout=60, record_timing=True).execute()  # as nbmake runs it
+    assert "execution" in executed.cells[1].metadata  # run timings: not part of the cache key
+
+    cache_path = tmp_path / "cache"
+    assert load_root_conftest().store_executed_notebook(str(cache_path), str(path), executed)
+    cache = get_cache(str(cache_path))
+    record = cache.match_cache_notebook(nbformat.read(str(path), as_version=4))
+    _, merged = cache.merge_match_into_notebook(nbformat.read(str(path), as_version=4))
+    assert merged.cells[1].outputs[0]["text"] == "42\n"
+    assert record.uri == str(path)
+
+    changed = nbformat.read(str(path), as_version=4)
+    changed.cells[1].source = "print(6 * 9)"
+    with pytest.raises(KeyError):  # other code: not a cache hit
+        cache.match_cache_notebook(changed)
+    nbformat.write(changed, str(path))  # the file changed while it ran: nothing is stored
+    with pytest.warns(UserWarning, match="changed while it ran"):
+        assert not load_root_conftest().store_executed_notebook(str(cache_path), str(path), executed)
+
+
+def test_files_outside_the_book_are_excluded_from_the_build():
+    """Sphinx reads every Markdown file it is not told to skip, and -W fails on each.
+
+    `make test` leaves `.pytest_cache/README.md` behind; CI builds the book right after.
+    """
+    import yaml
+    from sphinx.util.matching import Matcher
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    excluded = Matcher(config["exclude_patterns"])
+    book_pages = {f"{entry['file']}.md" for part in yaml.safe_load((ROOT / "_toc.yml").read_text())["parts"]
+                  for entry in part["chapters"]} | {"book/index.md"}
+    outside = [
+        path.relative_to(ROOT).as_posix()
+        for path in ROOT.rglob("*.md")
+        if not {".venv", "_build", ".git"} & set(path.relative_to(ROOT).parts)
+    ] + [".pytest_cache/README.md", ".ruff_cache/README.md", "benchmarks/README.md"]
+    for page in outside:
+        parents = [str(pathlib.PurePosixPath(page).parents[index]) for index in range(page.count("/"))]
+        if page not in book_pages:  # Sphinx skips a file, or a whole folder, that a pattern matches
+            assert any(excluded(path) for path in [page, *parents]), (
+                f"{page} would be read by the book build; add it to exclude_patterns in _config.yml"
+            )
+
+
+def test_chapters_run_with_strict_checks_under_nbmake(tmp_path):
+    """A worked solution that fails its own check fails the chapter's nbmake run."""
+    import subprocess
+
+    import nbformat
+
+    for name, answer in (("unanswered", "..."), ("wrong", "16")):
+        notebook = nbformat.v4.new_notebook()
+        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        notebook.cells = [nbformat.v4.new_code_cell(f'from coursepkg import check\ncheck("convolution.output_size", {answer})')]
+        nbformat.write(notebook, str(tmp_path / f"{name}.ipynb"))
+    finished = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbmake", "-p", "conftest", "-p", "no:cacheprovider", "-q",
+         "--rootdir", str(tmp_path), str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert "1 failed, 1 passed" in finished.stdout, finished.stdout[-3000:]
+    assert "FAILED" in finished.stdout and "wrong.ipynb" in finished.stdout
+    assert "CheckFailed" in finished.stdout

@@ -271,6 +271,22 @@ def test_check_prints_the_feedback_once(capsys, answer):
     assert capsys.readouterr().out == ""
 
 
+def test_strict_mode_raises_on_a_wrong_answer_only(capsys, monkeypatch):
+    """The tests run the chapters in strict mode, so a worked solution that fails its check fails the run."""
+    expected = INTEGER_EXERCISES["convolution.output_size"]()
+    monkeypatch.setenv(checking.STRICT_ENV_VAR, "1")
+    assert check("convolution.output_size", expected).passed
+    assert not check("convolution.output_size", ...).attempted  # an exercise cell left for the student
+    with pytest.raises(checking.CheckFailed, match="convolution.output_size"):
+        check("convolution.output_size", expected + 2)
+    assert "[FAIL] convolution.output_size" in capsys.readouterr().out  # the feedback is printed first
+    monkeypatch.setenv(checking.STRICT_ENV_VAR, "0")
+    assert not check("convolution.output_size", expected + 2)
+    monkeypatch.setenv(checking.STRICT_ENV_VAR, "maybe")
+    with pytest.raises(ValueError, match="COURSEPKG_STRICT_CHECKS='maybe'"):
+        check("convolution.output_size", expected + 2)
+
+
 def test_evaluate_prints_nothing_until_displayed(capsys):
     result = evaluate("convolution.output_size", 3)
     assert capsys.readouterr().out == ""

@@ -121,12 +121,12 @@ def test_student_version_drops_solutions_and_outputs_and_keeps_exercises(tmp_pat
         if cell.cell_type == "code"
     )
     assert chapter.cells[1].outputs, "the chapter itself must not be modified"
-    solved = solved_version(chapter)
+    solved = solved_version(chapter)  # each exercise cell, then its solution, in one cell
     assert [
         cell.source for cell in solved.cells if "exercise" in cell.metadata.get("tags", [])
     ] == [
-        chapter.cells[3].source,
-        chapter.cells[5].source,
+        f"{chapter.cells[2].source}\n\n{chapter.cells[3].source}",
+        f"{chapter.cells[4].source}\n\n{chapter.cells[5].source}",
     ]
     nbformat.write(chapter, str(tmp_path / "02_x.ipynb"))
     written = write_student_version(tmp_path / "02_x.ipynb", tmp_path / "assignments")
@@ -331,18 +331,12 @@ def build_submissions(folder: pathlib.Path, gradebook: pathlib.Path) -> dict[str
         **{"convolution.receptive_field": 0},
     )
 
+    # The setup cell moved down to just before the exercises: the chapter's own cells fail on
+    # NameError (no numpy, no keras yet), the answers do not depend on them.
     reordered = copy.deepcopy(solved)
-    reordered.cells.append(
-        reordered.cells.pop(1)
-    )  # the setup cell last: NameError on np and check before it
-    write(
-        "reordered.ipynb",
-        reordered,
-        8,
-        "cell errors",
-        "raised NameError",
-        **{"convolution.shift_kernel": 0},
-    )
+    setup = reordered.cells.pop(1)
+    reordered.cells.insert(answer_cell(reordered, "output_width"), setup)
+    write("reordered.ipynb", reordered, 10, "cell errors", "raised NameError")
 
     duplicated = copy.deepcopy(solved)
     index = answer_cell(duplicated, "output_width")
@@ -539,25 +533,63 @@ def test_time_limits_stop_slow_and_frozen_submissions(tmp_path):
     assert "Points: 0 / 10" in (out / "feedback" / "frozen.txt").read_text()
 
 
+PLAIN_BLOCK = """
+def residual_block(x, filters, strides):
+    # No shortcut: the plain block, whose output is zero when its weights are.
+    y = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False)(x)
+    y = layers.Activation("relu")(layers.BatchNormalization()(y))
+    y = layers.BatchNormalization()(layers.Conv2D(filters, 3, padding="same", use_bias=False)(y))
+    if strides != 1 or x.shape[-1] != filters:
+        y = layers.Add()([y, layers.BatchNormalization()(layers.Conv2D(filters, 1, strides=strides, use_bias=False)(x))])
+    return layers.Activation("relu")(y)
+"""
+
+
 @pytest.mark.slow
 @TENSORFLOW_ONLY
-@pytest.mark.parametrize(
-    "chapter",
-    [
-        pytest.param(
-            path,
-            marks=pytest.mark.xfail(
-                reason="known gap: resnet.residual_block's answer is a function of symbolic Keras "
-                "tensors, which cannot travel out of the student's kernel to the clean checker yet",
-                strict=False,
-            ),
-        )
-        if path.name == "09_resnet.ipynb"
-        else path
-        for path in CHAPTERS
-    ],
-    ids=lambda path: path.name,
-)
+def test_a_layer_building_function_is_graded_in_the_kernel(tmp_path):
+    """`resnet.residual_block` takes symbolic Keras tensors: its check runs in the student's kernel, and says so."""
+    resnet = read_notebook(ROOT / "book" / "09_resnet.ipynb")
+    index = answer_cell(resnet, "residual_block")
+    chapter = nbformat.v4.new_notebook(metadata=resnet.metadata)
+    chapter.cells = [
+        nbformat.v4.new_markdown_cell("# Residual blocks"),
+        code_cell("from keras import layers\n\nfrom coursepkg import check"),
+        copy.deepcopy(resnet.cells[index]),  # the exercise cell, then its solution
+        copy.deepcopy(resnet.cells[index + 1]),
+    ]
+    nbformat.write(chapter, str(tmp_path / "09_blocks.ipynb"))
+    submissions, out = tmp_path / "submissions", tmp_path / "results"
+    submissions.mkdir()
+    nbformat.write(solved_version(chapter), str(submissions / "solved.ipynb"))
+    nbformat.write(student_version(chapter), str(submissions / "unanswered.ipynb"))
+    plain = student_version(chapter)
+    replace_answer(plain, "residual_block", PLAIN_BLOCK)
+    nbformat.write(plain, str(submissions / "plain.ipynb"))
+    finished = run_grader(
+        "grade", str(submissions), "--chapter", str(tmp_path / "09_blocks.ipynb"), "--out", str(out),
+        "--timeout", str(TIME_LIMIT), "--cell-timeout", str(CELL_TIMEOUT), "-j", "2",
+    )  # fmt: skip
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    rows = read_gradebook(out / "gradebook.csv")
+    possible = load_points().of("resnet.residual_block")
+    assert {name: (row["status"], float(row["total"])) for name, row in rows.items()} == {
+        "solved.ipynb": ("ok", possible),
+        "unanswered.ipynb": ("ok", 0),
+        "plain.ipynb": ("ok", 0),
+    }
+    assert "still returns `...`" in (out / "feedback" / "unanswered.txt").read_text()
+    plain_feedback = (out / "feedback" / "plain.txt").read_text()
+    assert "checked inside the notebook's own kernel" in plain_feedback
+    assert "input" in plain_feedback and "Hint:" in plain_feedback  # the identity case fails, and says so
+    details = json.loads((out / "gradebook.json").read_text())
+    solved = next(entry for entry in details["submissions"] if entry["submission"] == "solved.ipynb")
+    assert solved["details"]["resnet.residual_block"]["in_kernel"] is True
+
+
+@pytest.mark.chapters
+@TENSORFLOW_ONLY
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda path: path.name)
 def test_every_chapter_solutions_earn_every_point(chapter, tmp_path):
     """The chapter's own solutions pass its public and hidden checks; its student version earns 0."""
     submissions, out = tmp_path / "submissions", tmp_path / "results"

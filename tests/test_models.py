@@ -219,6 +219,7 @@ def test_convnext_tiny_without_top_matches_keras_applications():
     assert [tuple(w.shape) for w in ours.weights] == [tuple(w.shape) for w in theirs.weights]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("alpha", [0.5, 0.75])
 def test_mobilenet_width_multiplier_matches_keras_applications(alpha):
     ours = mobilenet(alpha=alpha)
@@ -226,6 +227,7 @@ def test_mobilenet_width_multiplier_matches_keras_applications(alpha):
     assert ours.count_params() == theirs.count_params()
 
 
+@pytest.mark.slow
 def test_copy_weights_rejects_a_different_architecture():
     with pytest.raises(ValueError, match="same number of weights"):
         copy_weights(lenet5(), network_in_network())
@@ -381,6 +383,7 @@ def test_inception_modules_output_channels():
     assert inception_module(inputs, 64, 96, 128, 16, 32, 32).shape == (None, 28, 28, 256)
 
 
+@pytest.mark.slow
 def test_googlenet_follows_table_1_of_the_paper():
     model = googlenet(num_classes=1000)
     assert len(model.outputs) == 3
@@ -553,6 +556,7 @@ def test_compound_scaling_refuses_bases_that_do_not_double_the_cost():
         compound_scaling(-1)
 
 
+@pytest.mark.slow
 def test_small_convnext_for_the_chapter():
     model = convnext((2, 2, 2, 2), (32, 64, 128, 256), input_shape=(64, 64, 3), num_classes=10,
                      drop_path_rate=0.1)  # fmt: skip

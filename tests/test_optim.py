@@ -333,7 +333,6 @@ def adam_in_wrong_order(variable, gradient, m, v, step, learning_rate, beta_1, b
         ("training.momentum_step", momentum_without_memory, "variable after step 2"),
         ("training.momentum_step", lambda *args: args[0], "should return a tuple"),
         ("training.momentum_step", "v = mu v - lr g", "should be a function"),
-        ("training.momentum_step", lambda *args: ..., "still returns `...`"),
         ("training.adam_step", adam_without_bias_correction, "variable after step 1"),
         ("training.adam_step", adam_step_counted_from_zero, "variable after step 1"),
         ("training.adam_step", adam_in_wrong_order, "the m after step 1"),
@@ -344,6 +343,15 @@ def test_wrong_step_functions_fail_with_a_useful_message(exercise_id, answer, me
     result = evaluate(exercise_id, answer)
     assert not result.passed and result.attempted
     assert message in feedback_text(result)
+
+
+@pytest.mark.parametrize("exercise_id", ["training.momentum_step", "training.adam_step"])
+@pytest.mark.parametrize("stub_returns", [..., None])
+def test_a_step_function_stub_is_not_answered_yet(exercise_id, stub_returns):
+    """The exercise cell's own stub: [TODO], not [FAIL], and no points lost as a wrong answer."""
+    result = evaluate(exercise_id, lambda *args: stub_returns)
+    assert not result.attempted and not result.passed
+    assert result.feedback().startswith(f"[TODO] {exercise_id}")
 
 
 def test_the_step_function_checks_compare_with_keras_too(monkeypatch):

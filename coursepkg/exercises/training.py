@@ -12,7 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from coursepkg.checking import compare_array, compare_number, describe, exercise
+from coursepkg.checking import (
+    NOT_ANSWERED,
+    NotAnswered,
+    compare_array,
+    compare_number,
+    describe,
+    exercise,
+)
 from coursepkg.optim import NumpyAdam, NumpySGD, keras_trajectory, quadratic, run_optimizer
 
 CHAPTER = "book/04_training.ipynb"
@@ -56,8 +63,8 @@ def _run_student(step_fn, rule, start, gradient_fn, state_names, call):
             [state.copy() for state in states],
             step,
         )
-        if result is Ellipsis:
-            raise _AnswerError("still returns `...`: replace it with your code")
+        if any(result is marker for marker in NOT_ANSWERED):
+            raise NotAnswered("the step function")  # a stub still returning ... (or None)
         if not isinstance(result, (tuple, list)) or len(result) != 1 + len(state_names):
             names = ", ".join(["new_variable", *(f"new_{name}" for name in state_names)])
             raise _AnswerError(
@@ -98,6 +105,8 @@ def _check_step_function(answer, what, rule_for, state_names, call, reference_na
         where = f"test problem {index + 1} (a {start.size}-weight quadratic, {_settings(rule)})"
         try:
             student = _run_student(answer, rule, start, gradient_fn, state_names, call)
+        except NotAnswered:
+            raise
         except _AnswerError as error:
             return [f"{what} {error}"]
         except Exception as error:
