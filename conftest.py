@@ -20,12 +20,14 @@ executes them itself.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import warnings
 
+import pytest
+
+from coursepkg.checking import STRICT_ENV_VAR
+
 CACHE_ENV_VAR = "COURSEPKG_EXECUTION_CACHE"
-STRICT_ENV_VAR = "COURSEPKG_STRICT_CHECKS"  # coursepkg.checking.STRICT_ENV_VAR
 
 
 def store_executed_notebook(cache_path: str, source_path: str, executed) -> bool:
@@ -63,20 +65,6 @@ def store_executed_notebook(cache_path: str, source_path: str, executed) -> bool
     return True
 
 
-@contextlib.contextmanager
-def environment_variable(name: str, value: str):
-    """Set an environment variable (inherited by kernels started meanwhile), then restore it."""
-    before = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ[name]
-        else:
-            os.environ[name] = before
-
-
 def pytest_configure(config):
     if not config.getoption("nbmake", default=False):
         return
@@ -91,7 +79,8 @@ def pytest_configure(config):
     cache_path = os.environ.get(CACHE_ENV_VAR)
 
     def execute_strictly_and_store(self):
-        with environment_variable(STRICT_ENV_VAR, "1"):
+        with pytest.MonkeyPatch.context() as patch:  # the kernel inherits it; restored after the run
+            patch.setenv(STRICT_ENV_VAR, "1")
             result = execute(self)
         if cache_path and result.error is None:
             try:

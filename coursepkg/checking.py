@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -162,12 +161,9 @@ def check(exercise_id: str, answer: Any) -> CheckResult:
 
 def strict_checks() -> bool:
     """Whether :func:`check` raises on a wrong answer (``COURSEPKG_STRICT_CHECKS=1``)."""
-    value = os.environ.get(STRICT_ENV_VAR, "").strip().lower()
-    if value in ("", "0", "false", "no"):
-        return False
-    if value in ("1", "true", "yes"):
-        return True
-    raise ValueError(f"Expected {STRICT_ENV_VAR} to be 0 or 1. Received: {STRICT_ENV_VAR}={os.environ[STRICT_ENV_VAR]!r}")
+    from coursepkg.config import env_flag
+
+    return env_flag(STRICT_ENV_VAR)
 
 
 # --------------------------------------------------------------------------- comparisons

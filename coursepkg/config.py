@@ -33,14 +33,27 @@ def is_fast() -> bool:
         ValueError: if the variable holds anything else, so that a typo such as
             ``COURSEPKG_FAST=ture`` is not silently read as full mode.
     """
-    value = os.environ.get(FAST_ENV_VAR, "").strip().lower()
+    return env_flag(FAST_ENV_VAR)
+
+
+def env_flag(name: str) -> bool:
+    """Read an on/off setting from the environment variable ``name``.
+
+    Returns:
+        ``True`` for ``1, true, yes, on`` (any case), ``False`` when unset or
+        ``0, false, no, off``.
+
+    Raises:
+        ValueError: for anything else, naming the variable and what it holds.
+    """
+    value = os.environ.get(name, "").strip().lower()
     if value in _TRUE:
         return True
     if value in _FALSE:
         return False
     raise ValueError(
-        f"Expected `{FAST_ENV_VAR}` to be one of 1/0, true/false, yes/no, on/off. "
-        f"Received: {FAST_ENV_VAR}={os.environ[FAST_ENV_VAR]!r}"
+        f"Expected `{name}` to be one of 1/0, true/false, yes/no, on/off. "
+        f"Received: {name}={os.environ[name]!r}"
     )
 
 

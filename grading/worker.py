@@ -71,6 +71,16 @@ class KernelUnavailable(RuntimeError):
     """The kernel died or stopped responding; function answers can no longer be called."""
 
 
+def unanswered(reason: str, hint: str = "", **extra) -> dict:
+    """The check result of an exercise that earns nothing because it was not answered."""
+    return {"answered": False, "reason": reason, "checks": [], "hint": hint, **extra}
+
+
+def stub_reason(variable: str) -> str:
+    """Why a function answer that still returns ``...`` (or None) earns nothing."""
+    return f"not answered: `{variable}` still returns `...` (or None)"
+
+
 def first_line(source: str, width: int = 60) -> str:
     """The first non-empty line of a cell, shortened, for the feedback."""
     line = next((line.strip() for line in source.splitlines() if line.strip()), "")
@@ -377,12 +387,7 @@ class Run:
                     unreadable
                     or f"`{variable}` is not defined after running the notebook (was its exercise cell deleted, or did it fail before `{variable} = ...`?)"
                 )
-                results[exercise_id] = {
-                    "answered": False,
-                    "reason": reason,
-                    "checks": [],
-                    "hint": "",
-                }
+                results[exercise_id] = unanswered(reason)
                 continue
             answer = answers[variable]
             try:
@@ -392,15 +397,10 @@ class Run:
                 continue
             if not public.attempted:
                 if isinstance(answer, FunctionProxy):
-                    reason = f"not answered: `{variable}` still returns `...` (or None)"
+                    reason = stub_reason(variable)
                 else:
                     reason = f"not answered: `{variable}` is still `{'...' if answer is Ellipsis else repr(answer)}`"
-                results[exercise_id] = {
-                    "answered": False,
-                    "reason": reason,
-                    "checks": [],
-                    "hint": public.hint,
-                }
+                results[exercise_id] = unanswered(reason, public.hint)
                 continue
             checks = [
                 {"name": "public check", "passed": public.passed, "problems": list(public.problems)}
@@ -443,23 +443,9 @@ class Run:
                 raise KernelUnavailable(f"{reply.get('ename')}: {shorten(reply.get('evalue'))}")
             result = self.read_json(path)
         except (KernelUnavailable, transfer.TransferError, OSError, ValueError) as error:
-            reason = f"its check could not run in the kernel: {shorten(error)}"
-            return {
-                "answered": False,
-                "reason": reason,
-                "checks": [],
-                "hint": "",
-                "in_kernel": True,
-            }
+            return unanswered(f"its check could not run in the kernel: {shorten(error)}", in_kernel=True)
         if not result.get("attempted"):
-            reason = f"not answered: `{variable}` still returns `...` (or None)"
-            return {
-                "answered": False,
-                "reason": reason,
-                "checks": [],
-                "hint": str(result.get("hint", "")),
-                "in_kernel": True,
-            }
+            return unanswered(stub_reason(variable), str(result.get("hint", "")), in_kernel=True)
         check = {
             "name": "public check",
             "passed": bool(result.get("passed")),
@@ -614,8 +600,7 @@ def grade_submission(spec: dict, started: float) -> dict:
     if exercises is None:
         reason = f"the kernel {'died' if run.kernel_state == 'dead' else 'stopped responding'}, so no answer could be read"
         exercises = {
-            exercise_id: {"answered": False, "reason": reason, "checks": [], "hint": ""}
-            for exercise_id, _ in spec["exercises"]
+            exercise_id: unanswered(reason) for exercise_id, _ in spec["exercises"]
         }
     return {"invalid": None, "events": events, "exercises": exercises, "attempts": attempt}
 
