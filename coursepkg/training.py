@@ -334,8 +334,10 @@ def make_dataset(
         x: images (or any features), an array of shape ``(n, ...)``; uint8 is
             best. Keep the channel axis your model expects, e.g.
             ``(n, 28, 28, 1)``.
-        y: labels, an array of ``n`` rows (class indices or one-hot), or
-            ``None`` for a dataset of images only (for ``model.predict``).
+        y: labels, an array of ``n`` rows (class indices or one-hot); a dict
+            of such arrays, one per output of a multi-output model (keyed by
+            the output names, as ``model.fit`` takes them); or ``None`` for a
+            dataset of images only (for ``model.predict``).
         batch_size: examples per batch (the global batch on several devices).
         shuffle: draw a new order every epoch; ``False`` keeps the array order.
         seed: seed of the shuffling order (non-negative integer).
@@ -362,15 +364,7 @@ def make_dataset(
         raise ValueError(
             f"Expected `x` to be a non-empty array of examples. Received: x with shape {x.shape}"
         )
-    if y is not None:
-        y = np.asarray(y)
-        if y.ndim < 1 or len(y) != len(x):
-            raise ValueError(
-                "Expected `x` and `y` to hold the same number of examples. "
-                f"Received: x with shape {x.shape}, y with shape {y.shape}"
-            )
-        if np.issubdtype(y.dtype, np.floating):
-            y = y.astype(np.float32)  # one-hot or regression targets: float32, as model.fit does
+    y = _as_labels(y, x)
     _check_positive_int(batch_size, "batch_size")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"Expected `seed` to be a non-negative integer. Received: seed={seed!r}")
@@ -391,7 +385,7 @@ def make_dataset(
 
     with tf.device("/CPU:0"):  # the data stays in host memory; only batches travel to the device
         features = tf.constant(x)  # (n, ...) in its own dtype, e.g. uint8
-        labels = None if y is None else tf.constant(y)  # (n, ...) class indices or one-hot rows
+        labels = None if y is None else tf.nest.map_structure(tf.constant, y)  # (n, ...) each
 
     num_batches = (
         num_examples // batch_size if drop_remainder else math.ceil(num_examples / batch_size)
@@ -429,12 +423,47 @@ def make_dataset(
             images = augmenter(images)
         if labels is None:
             return images
-        return images, tf.gather(labels, batch_indices)
+        return images, tf.nest.map_structure(lambda rows: tf.gather(rows, batch_indices), labels)
 
     dataset = indices.map(load_batch, num_parallel_calls=tf.data.AUTOTUNE)
     if repeat:
         dataset = dataset.repeat()
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _as_labels(y, x: np.ndarray):
+    """``y`` as NumPy arrays of ``len(x)`` rows (floats as float32, as ``model.fit`` does).
+
+    ``y`` is one array, a dict of arrays (one per output of the model), or None.
+    """
+    if y is None:
+        return None
+    if isinstance(y, dict):
+        if not y:
+            raise ValueError("Expected `y` to hold labels for at least one output. Received: y={}")
+        return {name: _as_label_array(labels, x, f"y[{name!r}]") for name, labels in y.items()}
+    return _as_label_array(y, x, "y")
+
+
+def _as_label_array(labels, x: np.ndarray, argument: str) -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.ndim < 1 or x.ndim < 1 or len(labels) != len(x):
+        raise ValueError(
+            f"Expected `x` and `{argument}` to hold the same number of examples. "
+            f"Received: x with shape {x.shape}, {argument} with shape {labels.shape}"
+        )
+    if np.issubdtype(labels.dtype, np.floating):
+        labels = labels.astype(np.float32)  # one-hot or regression targets
+    return labels
+
+
+def _rows(y, rows: slice):
+    """The given rows of ``y`` (an array, a dict of arrays, or None)."""
+    if y is None:
+        return None
+    if isinstance(y, dict):
+        return {name: labels[rows] for name, labels in y.items()}
+    return y[rows]
 
 
 def _check_positive_int(value, argument: str) -> None:
@@ -518,7 +547,8 @@ def fit(
             ``distribution_strategy().scope()`` after
             :func:`configure_precision`).
         x: training images, array ``(n, ...)``, ideally uint8.
-        y: training labels, ``n`` rows.
+        y: training labels, ``n`` rows, or a dict of them keyed by output
+            name for a model with several outputs (see :func:`make_dataset`).
         batch_size: examples per step (the global batch on several devices).
         epochs: passes over the training data.
         validation_data: ``(x_val, y_val)`` arrays (same scaling, never
@@ -587,13 +617,7 @@ def fit(
     if steps_per_execution != AUTO:
         _check_positive_int(steps_per_execution, "steps_per_execution")
     x = np.asarray(x)
-    if y is not None:
-        y = np.asarray(y)
-        if y.ndim < 1 or x.ndim < 1 or len(y) != len(x):
-            raise ValueError(
-                "Expected `x` and `y` to hold the same number of examples. "
-                f"Received: x with shape {x.shape}, y with shape {y.shape}"
-            )
+    y = _as_labels(y, x)
     if validation_data is None and validation_split > 0:
         split_at = int(math.floor(len(x) * (1.0 - validation_split)))  # as keras.Model.fit does
         if split_at in (0, len(x)):
@@ -601,8 +625,8 @@ def fit(
                 "Expected `validation_split` to leave examples on both sides. "
                 f"Received: validation_split={validation_split} with {len(x)} examples"
             )
-        validation_data = (x[split_at:], None if y is None else y[split_at:])
-        x, y = x[:split_at], None if y is None else y[:split_at]
+        validation_data = (x[split_at:], _rows(y, slice(split_at, None)))
+        x, y = x[:split_at], _rows(y, slice(None, split_at))
 
     # TPUs want equal batches, and a JAX DataParallel splits each batch evenly over its devices.
     tpu = type(getattr(model, "distribute_strategy", None)).__name__.startswith("TPUStrategy")
@@ -631,6 +655,7 @@ def fit(
         )
     _set_compiled_option(model, "jit_compile", jit_compile)
     _set_compiled_option(model, "steps_per_execution", steps_per_execution)
+    _build_before_tracing(model, train)
     return model.fit(
         train,
         epochs=epochs,
@@ -640,6 +665,31 @@ def fit(
         shuffle=False,  # the pipeline shuffles; Keras would only warn about a dataset
         **fit_kwargs,
     )
+
+
+def _build_before_tracing(model, dataset) -> None:
+    """Create the optimizer's and the metrics' variables before the training step is traced.
+
+    Under TensorFlow, Keras creates them while it traces the first training
+    step, unless the model was made inside a ``tf.distribute`` strategy's
+    scope. Variables created during a trace make ``tf.function`` trace the
+    whole step a second time, which costs seconds on a CPU for every
+    ``fit`` of a new model (6 s of 15 for the tiny ConvNeXt of the ConvNeXt
+    chapter). Keras's own symbolic build, which it runs under JAX and PyTorch
+    and under a strategy, creates them from the shapes of one batch, outside
+    the trace; this runs it for the other case.
+    """
+    import keras
+
+    build = getattr(model, "_symbolic_build", None)  # Keras 3's trainer; absent elsewhere
+    if keras.backend.backend() != "tensorflow" or build is None:
+        return
+    try:
+        build(data_batch=dataset.element_spec)  # shapes and dtypes only: no batch is read
+    except (RuntimeError, TypeError, ValueError):
+        # A model Keras cannot build symbolically: leave it to the first trace, as plain
+        # model.fit does, which reports any real error with Keras's own message.
+        return
 
 
 def _set_compiled_option(model, name: str, value) -> None:

@@ -165,6 +165,8 @@ def test_make_dataset_applies_augmentation_per_batch():
     ("arguments", "argument_name"),
     [
         ({"y": np.zeros(5)}, "`y`"),
+        ({"y": {"main": np.zeros(10), "aux": np.zeros(5)}}, "y\\['aux'\\]"),
+        ({"y": {}}, "`y`"),
         ({"batch_size": 0}, "batch_size"),
         ({"batch_size": 2.5}, "batch_size"),
         ({"seed": -1}, "seed"),
@@ -312,6 +314,73 @@ def test_fit_matches_plain_model_fit_without_shuffling():
         helper.get_weights(), plain.get_weights(), strict=True
     ):
         np.testing.assert_allclose(received_weights, expected_weights, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="tf.function tracing is TensorFlow's")
+def test_fit_traces_the_training_step_once_and_trains_as_plain_fit():
+    # Adam's moments and the accuracy metric are variables. Created during the first trace
+    # of the training step (plain model.fit's way outside a tf.distribute scope), they make
+    # TensorFlow trace the whole step twice; the helper creates them beforehand.
+    images, labels = images_and_labels(n=24)
+    reference = small_model()
+    runs = {}
+    for name in ("plain", "helper"):
+        model = keras.models.clone_model(reference)
+        model.set_weights(reference.get_weights())
+        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        traces = []
+        original_train_step = model.train_step
+
+        def counting_train_step(data, traces=traces, original_train_step=original_train_step):
+            traces.append(data)
+            return original_train_step(data)
+
+        model.train_step = counting_train_step
+        if name == "plain":
+            history = model.fit(images / 255.0, labels, batch_size=8, epochs=2, shuffle=False, verbose=0)
+        else:
+            history = training.fit(model, images, labels, batch_size=8, epochs=2, shuffle=False, verbose=0)
+        runs[name] = (len(traces), history.history, model.get_weights())
+    traces, history, weights = runs["helper"]
+    assert traces == 1
+    np.testing.assert_allclose(history["loss"], runs["plain"][1]["loss"], rtol=1e-5)
+    np.testing.assert_allclose(history["accuracy"], runs["plain"][1]["accuracy"])
+    for received, expected in zip(weights, runs["plain"][2], strict=True):
+        np.testing.assert_allclose(received, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_fit_takes_one_label_array_per_output_of_a_multi_output_model():
+    # GoogLeNet's auxiliary classifier (chapter 8): two outputs, the same labels for both.
+    images, labels = images_and_labels(n=42)
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((6, 6, 1))
+    hidden = keras.layers.Dense(8, activation="relu")(keras.layers.Flatten()(inputs))
+    outputs = {
+        "main": keras.layers.Dense(3, activation="softmax", name="main")(hidden),
+        "aux": keras.layers.Dense(3, activation="softmax", name="aux")(hidden),
+    }
+    reference = keras.Model(inputs, outputs)
+    runs = {}
+    for name in ("plain", "helper"):
+        model = keras.models.clone_model(reference)
+        model.set_weights(reference.get_weights())
+        model.compile(optimizer=keras.optimizers.SGD(0.1),
+                      loss={"main": "sparse_categorical_crossentropy", "aux": "sparse_categorical_crossentropy"},
+                      loss_weights={"main": 1.0, "aux": 0.3})
+        targets = {"main": labels, "aux": labels}
+        if name == "plain":
+            history = model.fit(images / 255.0, targets, batch_size=8, epochs=2, shuffle=False,
+                                validation_split=0.19, verbose=0)
+        else:
+            history = training.fit(model, images, targets, batch_size=8, epochs=2, shuffle=False,
+                                   validation_split=0.19, verbose=0)
+        runs[name] = history.history
+    for metric in ("loss", "main_loss", "aux_loss", "val_loss"):
+        np.testing.assert_allclose(runs["helper"][metric], runs["plain"][metric], rtol=1e-5)
+    batch_images, batch_labels = next(iter(training.make_dataset(images, targets, batch_size=8, shuffle=False)))
+    assert sorted(batch_labels) == ["aux", "main"]
+    np.testing.assert_array_equal(batch_labels["aux"], labels[:8])
 
 
 def test_fit_with_the_same_seed_is_reproducible_and_passes_callbacks_through():
