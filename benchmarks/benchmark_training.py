@@ -11,7 +11,8 @@ and with the same batch size, is trained two ways in each repeat:
 
 Throughput is images per second over epochs 2..N (the first epoch pays for
 tracing and XLA compilation), the median over all timed epochs of all
-repeats. The two variants take turns: whole runs in alternating order, or,
+repeats. The first epoch's own seconds (median over repeats) are shown apart:
+in a short run, such as a chapter's in fast mode, they are much of the time. The two variants take turns: whole runs in alternating order, or,
 with ``--interleave``, single epochs (``fit(..., initial_epoch=k,
 epochs=k + 1)``), so that a busy machine slows both alike. The table also
 gives the fastest timed epoch (``best``), which other processes can only slow
@@ -285,7 +286,7 @@ def main(argv=None) -> None:
     )
     header = (
         f"{'backend':<11} {'device':<20} {'variant':<30} {'precision':<15} {'XLA':<5} "
-        f"{'images/s':>9} {'best':>7} {'CPU ms/img':>10}"
+        f"{'images/s':>9} {'best':>7} {'CPU ms/img':>10} {'1st epoch s':>11}"
     )
     print(header)
     print("-" * len(header))
@@ -293,13 +294,14 @@ def main(argv=None) -> None:
     for name in ("plain", "helper"):
         wall = [seconds for timer in timers[name] for seconds in timer.wall_seconds[1:]]
         cpu = [seconds for timer in timers[name] for seconds in timer.cpu_seconds[1:]]
+        first_epoch = statistics.median(timer.wall_seconds[0] for timer in timers[name])
         throughput[name] = n_images / statistics.median(wall)
         variant = variants[name]
         print(
             f"{keras.backend.backend():<11} {device_description():<20} {variant.label:<30} "
             f"{variant.precision:<15} {str(bool(variant.model.jit_compile)):<5} "
             f"{throughput[name]:>9,.0f} {n_images / min(wall):>7,.0f} "
-            f"{1000 * statistics.median(cpu) / n_images:>10.3f}"
+            f"{1000 * statistics.median(cpu) / n_images:>10.3f} {first_epoch:>11.1f}"
         )
     print(f"ratio helper / plain: {throughput['helper'] / throughput['plain']:.2f}")
 

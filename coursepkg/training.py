@@ -16,7 +16,9 @@ of what makes the same code fast on a GPU or TPU and harmless on a laptop CPU:
    converts each batch to float32 (and augments it) on CPU threads, and
    prefetches, so that the accelerator never waits for the next batch.
 4. :func:`fit` feeds that pipeline to ``model.fit`` and returns Keras's own
-   ``History``; it can also switch XLA (``jit_compile``) on or off.
+   ``History``; it can also switch XLA (``jit_compile``) on or off. Under
+   TensorFlow it creates the optimizer's and metrics' variables before the
+   training step is traced, so that the step is traced once, not twice.
 
 Steps 1 and 2 must happen *before* the model is built, because Keras fixes a
 layer's dtype policy and the device placement of its weights when the layer is

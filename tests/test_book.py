@@ -196,3 +196,48 @@ def test_chapters_run_with_strict_checks_under_nbmake(tmp_path):
     assert "1 failed, 1 passed" in finished.stdout, finished.stdout[-3000:]
     assert "FAILED" in finished.stdout and "wrong.ipynb" in finished.stdout
     assert "CheckFailed" in finished.stdout
+
+
+BACKEND_SPECIFIC = re.compile(r"keras\.ops|backend\(\)|\bjax\b|\btorch\b|GradientTape")
+
+
+def coursepkg_modules_imported_by(path: pathlib.Path) -> set[pathlib.Path]:
+    """The files of the coursepkg modules a Python file imports directly."""
+    import ast
+
+    files = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        for name in names:
+            if name.split(".")[0] != "coursepkg":
+                continue
+            module = ROOT.joinpath(*name.split("."))
+            for candidate in (module.with_suffix(".py"), module / "__init__.py"):
+                if candidate.is_file() and candidate.name != "__init__.py":
+                    files.add(candidate)
+    return files
+
+
+def test_modules_left_out_of_the_jax_phase_run_no_backend_specific_code():
+    makefile = (ROOT / "Makefile").read_text().replace("\\\n", " ")
+    modules = re.search(r"^BACKEND_INDEPENDENT := (.*)$", makefile, re.MULTILINE).group(1).split()
+    assert modules, "BACKEND_INDEPENDENT is empty"
+    for module in modules:
+        path = ROOT / "tests" / f"{module}.py"
+        assert path.is_file(), f"BACKEND_INDEPENDENT names {module}, which is not a test module"
+        scanned = coursepkg_modules_imported_by(path)
+        if path != pathlib.Path(__file__).resolve():  # this file names the patterns it looks for
+            scanned.add(path)
+        for file in scanned:
+            found = BACKEND_SPECIFIC.search(file.read_text())
+            assert not found, f"{module} runs {file.relative_to(ROOT)}, which has {found.group(0)!r}"
+    # The check can fail: the gradients module and its tests are backend-specific.
+    gradients_test = ROOT / "tests" / "test_gradients.py"
+    assert any(
+        BACKEND_SPECIFIC.search(file.read_text())
+        for file in {gradients_test} | coursepkg_modules_imported_by(gradients_test)
+    )

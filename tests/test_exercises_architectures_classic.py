@@ -241,6 +241,7 @@ def rbf_scores_by_expansion(features, prototypes):
     )
 
 
+@functools.cache  # computed once per process: collection and tests share it
 def right_answers():
     pool5_values = int(np.prod(keras_pool5_shape(classic.LARGER_INPUT)))  # Flatten's output length
     return {

@@ -150,6 +150,7 @@ def student_block(x, filters, strides):
     return keras.layers.ReLU()(layers.Add()([y, shortcut]))
 
 
+@functools.cache  # computed once per process: collection and tests share it
 def right_answers():
     return {
         "googlenet.reduced_multiplications": keras_reduced_branch_multiplications(),
@@ -230,12 +231,14 @@ def block_without_stride(x, filters, strides):
     return student_block(x, filters, 1)
 
 
+@functools.cache  # computed once per process: collection and tests share it
 def wrong_answers():
-    multiplications = keras_reduced_branch_multiplications()
-    one_by_one = keras_one_by_one_params()
-    module = keras_module_params()
-    basic, bottleneck = keras_block_weights()
-    height, width, channels = keras_stage_shape()
+    # The package's arithmetic references (checked against Keras above) keep collection cheap.
+    multiplications = deep.reduced_3x3_multiplications()
+    one_by_one = deep.one_by_one_params()
+    module = deep.inception_module_params()
+    basic, bottleneck = deep.block_weights()
+    height, width, channels = deep.resnet18_stage_shape()
     naive_3x3 = deep.BRANCH_INPUT[0] * deep.BRANCH_INPUT[1] * 208 * 3 * 3 * deep.BRANCH_INPUT[2]
     return [
         ("googlenet.reduced_multiplications", naive_3x3, "too large"),  # the reduction forgotten

@@ -4,6 +4,7 @@ answers fail without giving the answer away."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 
@@ -138,6 +139,7 @@ def reference_normalise(gradient):
     return gradient / (np.sqrt(np.mean(gradient**2)) + 1e-8)
 
 
+@functools.cache  # computed once per process: collection and tests share it
 def right_answers():
     model = keras.applications.MobileNet(weights=None, **choosing.WEIGHTS_MODEL)
     alpha, beta, gamma = (choosing.SCALING[key] for key in ("alpha", "beta", "gamma"))
@@ -233,6 +235,7 @@ def empty_string_when_nothing_fits(names, top1, cost, budget):
     return sorted_choice(names, top1, cost, budget) or ""
 
 
+@functools.cache  # computed once per process: collection and tests share it
 def wrong_answers():
     height, width, channels = visualising_exercises.feature_map_shape()
     megabytes = choosing.small_mobilenet_megabytes()
