@@ -22,9 +22,7 @@ endif
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	# --no-compile: Python compiles a module when it is first imported, which most of the
-	# installed files (TensorFlow's, Sphinx's) never are; this saves about a minute.
-	$(BIN)/python -m pip install --quiet --no-compile -e ".[book,test]"
+	$(BIN)/python -m pip install --quiet -e ".[book,test]"
 	touch $@
 
 CHAPTERS := $(wildcard book/[0-9][0-9]_*.ipynb)
@@ -61,12 +59,11 @@ BACKEND_INDEPENDENT := test_book test_grading test_downloads test_data test_audi
 # Lint; the package tests and every chapter under nbmake (fast mode, strict checks; the
 # chapters' outputs are kept in the book's execution cache) under TensorFlow; the package
 # tests again under JAX, but for the `slow` ones (big models, the grader) and the modules of
-# BACKEND_INDEPENDENT, which run no backend-specific code of ours. The chapters come first and
-# idle workers take over queued tests (worksteal), so that no long test is left for the end.
+# BACKEND_INDEPENDENT, which run no backend-specific code of ours.
 test: lint
 	$(call cache_mode,1)
-	KERAS_BACKEND=tensorflow COURSEPKG_FAST=1 COURSEPKG_EXECUTION_CACHE=$(abspath $(CACHE)) $(BIN)/python -m pytest -n $(JOBS) --dist worksteal -m "not chapters" --nbmake --nbmake-timeout=600 book tests
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(JOBS) --dist worksteal -m "not slow and not chapters" \
+	KERAS_BACKEND=tensorflow COURSEPKG_FAST=1 COURSEPKG_EXECUTION_CACHE=$(abspath $(CACHE)) $(BIN)/python -m pytest -n $(JOBS) -m "not chapters" --nbmake --nbmake-timeout=600 tests book
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(JOBS) -m "not slow and not chapters" \
 		$(foreach module,$(BACKEND_INDEPENDENT),--ignore=tests/$(module).py) tests
 
 # Grade every chapter's own solutions with the instructors' grader (about 10 minutes on
