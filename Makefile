@@ -53,7 +53,7 @@ lint: $(VENV)/.installed
 # Test modules that run no backend-specific code of ours (the book's structure, the grader, which runs
 # under TensorFlow, downloads, the data and audio loaders, arithmetic exercise checks): the JAX
 # phase leaves them out. tests/test_book.py checks that none of them imports backend-specific code.
-BACKEND_INDEPENDENT := test_book test_grading test_downloads test_data test_audio \
+BACKEND_INDEPENDENT := test_book test_grading test_downloads test_data test_audio test_validation \
 	test_exercises_layers test_exercises_architectures_classic test_exercises_architectures_modern
 
 # Lint; the package tests and every chapter under nbmake (fast mode, strict checks; the

@@ -1,11 +1,13 @@
 """Training throughput: ``coursepkg.fit`` against plain ``model.fit`` on NumPy arrays.
 
-The same small CNN (keras-io's MNIST convnet), from the same initial weights
-and with the same batch size, is trained two ways in each repeat:
+The same small CNN (``--model mnist``: keras-io's MNIST convnet; ``--model vgg``:
+a VGG-style network of four 3x3 convolutions on 32x32x3 images), from the same
+initial weights and with the same batch size, is trained two ways in each repeat:
 
 * **plain**: the common tutorial way, ``model.fit(x, y)`` on float32 images
   already divided by 255, float32 weights;
-* **helper**: ``coursepkg.configure_precision()`` and
+* **helper**: ``coursepkg.configure_precision()`` (mixed precision where the
+  hardware computes it natively: bfloat16 on a recent CPU under TensorFlow) and
   ``coursepkg.distribution_strategy()`` before building the model, then
   ``coursepkg.fit`` on the uint8 images (tf.data pipeline, prefetching).
 
@@ -24,6 +26,7 @@ The Keras backend is chosen by the ``KERAS_BACKEND`` environment variable
 
 Example:
     python benchmarks/benchmark_training.py --images 8192 --epochs 5
+    python benchmarks/benchmark_training.py --model vgg --data real
     KERAS_BACKEND=jax python benchmarks/benchmark_training.py --images 60000
 """
 
@@ -62,9 +65,34 @@ class EpochTimer(keras.callbacks.Callback):
         self.cpu_seconds.append(time.process_time() - self._cpu)
 
 
-def build_model(image_shape: tuple[int, ...], num_classes: int, seed: int) -> keras.Model:
-    """keras-io's MNIST convnet; the output layer stays float32 under mixed precision."""
+def build_model(
+    image_shape: tuple[int, ...], num_classes: int, seed: int, architecture: str = "mnist"
+) -> keras.Model:
+    """The network to train; the output layer stays float32 under mixed precision.
+
+    ``"mnist"``: keras-io's MNIST convnet (two convolutions, 34,826 parameters on 28x28x1).
+    ``"vgg"``: a VGG-style CNN of four 3x3 convolutions (32, 32, 64, 64 filters) in two
+    blocks, a 128-unit dense layer, for 32x32x3 images: the size of the chapters' CIFAR-10
+    networks, where the convolutions dominate the time.
+    """
     keras.utils.set_random_seed(seed)  # the same initial weights for both variants
+    if architecture == "vgg":
+        layers = [keras.Input(shape=image_shape)]  # (batch, 32, 32, 3)
+        for block, filters in enumerate((32, 64), start=1):
+            for conv in (1, 2):
+                layers.append(
+                    keras.layers.Conv2D(
+                        filters, 3, padding="same", activation="relu",
+                        name=f"block{block}_conv{conv}",
+                    )  # fmt: skip
+                )
+            layers.append(keras.layers.MaxPooling2D(2, name=f"block{block}_pool"))
+        layers += [
+            keras.layers.Flatten(name="flatten"),
+            keras.layers.Dense(128, activation="relu", name="fc"),
+            keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions"),
+        ]
+        return keras.Sequential(layers, name="vgg_style")
     return keras.Sequential(
         [
             keras.Input(shape=image_shape),  # (batch, 28, 28, 1)
@@ -91,18 +119,25 @@ def compile_model(model: keras.Model) -> keras.Model:
     return model
 
 
-def load_images(source: str, n_images: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """uint8 images (n, 28, 28, 1) and int64 labels: random, or MNIST (offline: its fallback)."""
-    if source == "mnist":
-        from coursepkg.data import load_mnist
+def load_images(
+    source: str, n_images: int, seed: int, architecture: str = "mnist"
+) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 images and int64 labels: random, or real (MNIST for "mnist", CIFAR-10 for "vgg").
 
-        dataset = load_mnist()
+    Offline the real loaders fall back as they print; images are (n, 28, 28, 1) for the
+    MNIST convnet and (n, 32, 32, 3) for the VGG-style network.
+    """
+    shape = (32, 32, 3) if architecture == "vgg" else (28, 28, 1)
+    if source == "real":
+        from coursepkg.data import load_cifar10, load_mnist
+
+        dataset = load_cifar10() if architecture == "vgg" else load_mnist()
         images, labels = dataset.x_train[:n_images], dataset.y_train[:n_images]
         if len(images) < n_images:
             print(f"[benchmark] only {len(images)} images available; using them all")
-        return images[..., None], labels
+        return images.reshape((len(images), *shape)), labels
     rng = np.random.default_rng(seed)
-    images = rng.integers(0, 256, size=(n_images, 28, 28, 1), dtype=np.uint8)
+    images = rng.integers(0, 256, size=(n_images, *shape), dtype=np.uint8)
     labels = rng.integers(0, 10, size=n_images).astype(np.int64)
     return images, labels
 
@@ -117,11 +152,11 @@ class Variant:
     train: Callable  # train(initial_epoch, epochs, callbacks): run epochs initial_epoch..epochs-1
 
 
-def plain_variant(images_uint8, labels, batch_size: int, seed: int) -> Variant:
+def plain_variant(images_uint8, labels, batch_size: int, seed: int, architecture: str) -> Variant:
     """``model.fit`` on float32 images divided by 255, float32 weights: the tutorial way."""
     keras.config.set_dtype_policy("float32")
-    images = images_uint8.astype("float32") / 255.0  # (n, 28, 28, 1)
-    model = compile_model(build_model(images.shape[1:], 10, seed))
+    images = images_uint8.astype("float32") / 255.0  # (n, height, width, channels)
+    model = compile_model(build_model(images.shape[1:], 10, seed, architecture))
 
     def train(initial_epoch, epochs, callbacks):
         model.fit(
@@ -138,13 +173,13 @@ def plain_variant(images_uint8, labels, batch_size: int, seed: int) -> Variant:
 
 
 def helper_variant(
-    images_uint8, labels, batch_size: int, seed: int, steps_per_execution
+    images_uint8, labels, batch_size: int, seed: int, steps_per_execution, architecture: str
 ) -> Variant:
     """The course's way: precision and devices chosen first, then ``coursepkg.fit`` on uint8."""
     precision = training.configure_precision()
     strategy = training.distribution_strategy()
     with strategy.scope():
-        model = compile_model(build_model(images_uint8.shape[1:], 10, seed))
+        model = compile_model(build_model(images_uint8.shape[1:], 10, seed, architecture))
     keras.config.set_dtype_policy("float32")  # the model keeps its policy; later builds get float32
 
     def train(initial_epoch, epochs, callbacks):
@@ -171,9 +206,9 @@ def measure(args, images, labels) -> tuple[dict[str, list[EpochTimer]], dict[str
     for repeat in range(args.repeats):
         variants = {
             "helper": helper_variant(
-                images, labels, args.batch_size, args.seed, steps_per_execution
+                images, labels, args.batch_size, args.seed, steps_per_execution, args.model
             ),
-            "plain": plain_variant(images, labels, args.batch_size, args.seed),
+            "plain": plain_variant(images, labels, args.batch_size, args.seed, args.model),
         }
         run_timers = {name: EpochTimer() for name in variants}
         first, second = ("plain", "helper") if repeat % 2 == 0 else ("helper", "plain")
@@ -252,10 +287,18 @@ def parse_args(argv=None) -> argparse.Namespace:
         "(steadier on a shared, busy machine)",
     )
     parser.add_argument(
+        "--model",
+        choices=("mnist", "vgg"),
+        default="mnist",
+        help="keras-io's MNIST convnet on 28x28x1, or a VGG-style CNN of four 3x3 "
+        "convolutions on 32x32x3 (default mnist)",
+    )
+    parser.add_argument(
         "--data",
-        choices=("random", "mnist"),
+        choices=("random", "real"),
         default="random",
-        help="random uint8 images, or coursepkg.data.load_mnist() (default random)",
+        help="random uint8 images, or real ones: load_mnist() for --model mnist, "
+        "load_cifar10() for --model vgg (default random)",
     )
     parser.add_argument(
         "--steps-per-execution",
@@ -274,7 +317,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    images, labels = load_images(args.data, args.images, args.seed)
+    images, labels = load_images(args.data, args.images, args.seed, args.model)
     n_images = len(images)
     timers, variants = measure(args, images, labels)
 
@@ -282,7 +325,8 @@ def main(argv=None) -> None:
     print()
     print(
         f"{n_images:,} images of {'x'.join(map(str, images.shape[1:]))}, batch {args.batch_size}, "
-        f"epochs 2..{args.epochs} timed, {args.repeats} repeat(s), {schedule}, data: {args.data}"
+        f"epochs 2..{args.epochs} timed, {args.repeats} repeat(s), {schedule}, "
+        f"model: {variants['plain'].model.name}, data: {args.data}"
     )
     header = (
         f"{'backend':<11} {'device':<20} {'variant':<30} {'precision':<15} {'XLA':<5} "

@@ -54,6 +54,7 @@ from coursepkg.training import (
     distribution_strategy,
     fit,
     make_dataset,
+    precision_scope,
 )
 
 # Submodules with many names of their own, loaded on first use
@@ -108,6 +109,7 @@ __all__ = [
     "plot_history",
     "plot_images",
     "plot_optimizer_paths",
+    "precision_scope",
     "read_idx",
     "receptive_field",
     "sample_image",

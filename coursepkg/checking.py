@@ -129,12 +129,27 @@ def evaluate(exercise_id: str, answer: Any) -> CheckResult:
     if any(answer is marker for marker in NOT_ANSWERED):
         return CheckResult(exercise_id, False, False, [], item.hint)
     try:
-        problems = list(item.checker(answer))
+        with _full_precision():
+            problems = list(item.checker(answer))
     except NotAnswered:
         return CheckResult(exercise_id, False, False, [], item.hint)
     except Exception as error:  # the student's code raised inside the check
         problems = [f"checking your answer raised {type(error).__name__}: {error}"]
     return CheckResult(exercise_id, not problems, True, problems, item.hint)
+
+
+def _full_precision():
+    """Checks compare with float32 references: build their layers in float32 whatever the
+    chapter's policy (a mixed-precision chapter computes in 16 bits). Keras is not imported
+    for checks that do not need it."""
+    import contextlib
+    import sys
+
+    if "keras" not in sys.modules:
+        return contextlib.nullcontext()
+    from coursepkg.training import precision_scope
+
+    return precision_scope("float32")
 
 
 def check(exercise_id: str, answer: Any) -> CheckResult:

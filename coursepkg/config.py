@@ -156,16 +156,28 @@ def mode_summary() -> str:
     return f"FULL mode: the chapter's real settings (set {FAST_ENV_VAR}=1 for a quick run)."
 
 
-def setup(seed: int = DEFAULT_SEED) -> None:
-    """Seed everything and print the mode and device lines a chapter opens with.
+def setup(seed: int = DEFAULT_SEED, precision: str = "float32") -> None:
+    """Seed everything, set the precision, and print the lines a chapter opens with.
 
     Returns nothing, so that the setup cell shows only the printed lines; call
     :func:`device_summary` for the :class:`DeviceInfo` itself.
 
     Args:
         seed: seed passed to :func:`seed_everything`.
+        precision: Keras dtype policy for the whole chapter, set before any
+            model is built: ``"float32"`` (the default, for chapters that
+            compare numbers with NumPy), or ``"auto"`` for chapters that train:
+            mixed precision where the hardware computes it natively (see
+            :func:`coursepkg.training.configure_precision`; the environment
+            variable ``COURSEPKG_PRECISION`` can force a policy then). The
+            printed device line names the policy in force.
     """
+    from coursepkg import validation
+    from coursepkg.training import AUTO, PRECISION_POLICIES, configure_precision
+
+    validation.check_choice("precision", precision, (AUTO, *PRECISION_POLICIES))
     seed_everything(seed)
+    configure_precision(precision)
     info = device_summary()
     print(f"coursepkg {_version()} | Python {platform.python_version()} | seed={seed}")
     print(mode_summary())

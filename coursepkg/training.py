@@ -5,9 +5,11 @@ Introduced in: book/04_training.ipynb
 A chapter builds and compiles its own Keras model; this module only takes care
 of what makes the same code fast on a GPU or TPU and harmless on a laptop CPU:
 
-1. :func:`configure_precision` turns on mixed precision where the hardware has
-   fast half-precision units (float16 tensor cores on a GPU of compute
-   capability 7.0 or newer, bfloat16 on a TPU) and keeps float32 on a CPU.
+1. :func:`configure_precision` turns on mixed precision where the hardware
+   computes 16-bit floats natively: float16 tensor cores on a GPU of compute
+   capability 7.0 or newer, bfloat16 on a TPU, and bfloat16 on a CPU with
+   native bfloat16 instructions (AVX512-BF16 or AMX-BF16 on x86, BF16 on Arm)
+   under the TensorFlow backend; float32 everywhere else.
 2. :func:`distribution_strategy` picks Keras's own multi-device support: a
    ``tf.distribute`` strategy under the TensorFlow backend, a
    ``keras.distribution.DataParallel`` under JAX when there are several devices.
@@ -24,7 +26,7 @@ Steps 1 and 2 must happen *before* the model is built, because Keras fixes a
 layer's dtype policy and the device placement of its weights when the layer is
 created::
 
-    coursepkg.configure_precision()              # "float32" on a CPU
+    coursepkg.configure_precision()              # e.g. "mixed_bfloat16" on a recent CPU
     strategy = coursepkg.distribution_strategy()
     with strategy.scope():
         model = build_model()                    # the chapter's own Keras code
@@ -38,11 +40,8 @@ created::
 installed, which it is on Colab and in the course environment.
 
 ``benchmarks/benchmark_training.py`` compares :func:`fit` with plain
-``model.fit`` on float32 NumPy arrays. On a CPU, where the helper keeps
-float32 and Keras's XLA setting and changes only the input pipeline, the two
-train at the same speed with the same CPU time per image; on a GPU the gain
-is meant to come from mixed precision, XLA and prefetching (run the script
-there to see it: ``benchmarks/README.md``).
+``model.fit`` on float32 NumPy arrays, on the backend and hardware present
+(``benchmarks/README.md`` has the figures measured so far).
 """
 
 from __future__ import annotations
@@ -148,54 +147,183 @@ def _tpu_address() -> str | None:
 
 # --------------------------------------------------------------------------- precision
 
+PRECISION_ENV_VAR = "COURSEPKG_PRECISION"
+# /proc/cpuinfo flags of processors that compute bfloat16 natively: x86 (AVX512-BF16 from
+# Intel Cooper Lake and AMD Zen 4, AMX-BF16 from Intel Sapphire Rapids) and Arm (FEAT_BF16:
+# Neoverse V1/N2, AWS Graviton 3 and later, Apple M2 and later).
+NATIVE_BFLOAT16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16", "bf16"})
+
+
+def cpu_has_native_bfloat16(cpuinfo: str | None = None) -> bool:
+    """Whether the processor has bfloat16 arithmetic instructions.
+
+    Introduced in: book/04_training.ipynb
+
+    Reads the feature flags the operating system reports (``flags`` lines of
+    ``/proc/cpuinfo`` on x86 Linux, ``Features`` lines on Arm Linux, the
+    ``hw.optional.arm.FEAT_BF16`` sysctl on macOS), never the model name: the
+    same marketing name covers processors with and without these units.
+
+    Args:
+        cpuinfo: the text of ``/proc/cpuinfo`` to read instead of the machine's
+            (for tests); ``None`` reads the machine's.
+
+    Returns:
+        ``True`` when one of :data:`NATIVE_BFLOAT16_CPU_FLAGS` is present.
+    """
+    if cpuinfo is None:
+        cpuinfo = _read_cpuinfo()
+        if cpuinfo is None:
+            return _macos_has_bfloat16()
+    if not isinstance(cpuinfo, str):
+        raise TypeError(f"Expected `cpuinfo` to be a string or None. Received: cpuinfo={cpuinfo!r}")
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip().lower() in ("flags", "features") and NATIVE_BFLOAT16_CPU_FLAGS & set(
+            value.split()
+        ):
+            return True
+    return False
+
+
+def _read_cpuinfo() -> str | None:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:  # not Linux
+        return None
+
+
+def _macos_has_bfloat16() -> bool:
+    import platform
+    import subprocess
+
+    if platform.system() != "Darwin":
+        return False
+    try:
+        answer = subprocess.run(
+            ["sysctl", "-n", "hw.optional.arm.FEAT_BF16"],
+            capture_output=True, text=True, timeout=5, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return answer.stdout.strip() == "1"
+
+
+def _tensorflow_uses_onednn() -> bool:
+    """TensorFlow's CPU kernels run bfloat16 fast only through oneDNN (on by default on Linux)."""
+    if os.environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip() in ("0", "false", "False"):
+        return False
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+
+        return bool(_pywrap_util_port.IsMklEnabled())
+    except (ImportError, AttributeError):  # a private module: if it moves, trust the default
+        return True
+
 
 def configure_precision(policy: str = AUTO) -> str:
     """Set Keras's global dtype policy: mixed precision where the hardware is fast at it.
 
     Introduced in: book/04_training.ipynb
 
-    Mixed precision computes in 16 bits and keeps the weights in float32. On a
-    GPU with tensor cores (compute capability 7.0 or newer: V100, T4, A100,
-    H100, RTX 20xx and later) ``"mixed_float16"`` roughly doubles the speed of
-    convolutions and halves activation memory; Keras then wraps the optimizer in
-    a ``LossScaleOptimizer`` at ``compile`` time so that small gradients do not
-    underflow. On a TPU ``"mixed_bfloat16"`` needs no loss scaling. On a CPU
-    16-bit arithmetic is slower, so ``"auto"`` keeps ``"float32"``.
+    Mixed precision computes in 16 bits and keeps the weights in float32.
+    ``"auto"`` chooses, from the hardware the active backend sees:
+
+    * a GPU with tensor cores (compute capability 7.0 or newer: V100, T4,
+      A100, H100, RTX 20xx and later): ``"mixed_float16"``, which roughly
+      doubles the speed of convolutions and halves activation memory; Keras
+      then wraps the optimizer in a ``LossScaleOptimizer`` at ``compile`` time
+      so that small gradients do not underflow float16's 5-bit exponent;
+    * a TPU: ``"mixed_bfloat16"``;
+    * a CPU with native bfloat16 instructions (:func:`cpu_has_native_bfloat16`)
+      under the TensorFlow backend with oneDNN: ``"mixed_bfloat16"``. bfloat16
+      keeps float32's 8-bit exponent (same range, so no loss scaling) and
+      7 bits of mantissa (about 2 to 3 significant digits). On such processors
+      TensorFlow trains a small CNN 1.4 to 4 times faster than in float32
+      (``benchmarks/README.md``);
+    * anything else, and every CPU under JAX or PyTorch (whose CPU kernels gain
+      nothing from bfloat16): ``"float32"``.
+
+    The environment variable ``COURSEPKG_PRECISION`` (``float32``,
+    ``mixed_float16``, ``mixed_bfloat16`` or ``auto``) replaces the automatic
+    choice, for example ``COURSEPKG_PRECISION=float32`` to reproduce a float32
+    figure or to compare; an explicit ``policy`` argument is always obeyed.
 
     Call it before building the model (a layer's policy is fixed when it is
     created), and give the last layer ``dtype="float32"`` so that the softmax
     and the loss are computed in full precision.
 
     Args:
-        policy: ``"auto"`` (choose from the hardware), or one of
-            ``"float32"``, ``"mixed_float16"``, ``"mixed_bfloat16"``.
+        policy: ``"auto"`` (choose from the hardware, or from the variable), or
+            one of ``"float32"``, ``"mixed_float16"``, ``"mixed_bfloat16"``.
 
     Returns:
         The name of the policy now in force, e.g. ``"float32"``.
 
     Example:
-        >>> coursepkg.configure_precision()  # on a CPU
-        'float32'
+        >>> coursepkg.configure_precision()  # a CPU with AVX512-BF16, TensorFlow
+        'mixed_bfloat16'
     """
-    if policy != AUTO and policy not in PRECISION_POLICIES:
-        raise ValueError(
-            f"Expected `policy` to be 'auto' or one of {PRECISION_POLICIES}. Received: policy={policy!r}"
-        )
+    from coursepkg import validation
+
+    validation.check_choice("policy", policy, (AUTO, *PRECISION_POLICIES))
     import keras
 
     if policy == AUTO:
-        policy = _auto_policy(detect_accelerator())
+        forced = os.environ.get(PRECISION_ENV_VAR, "").strip()
+        if forced and forced != AUTO:
+            validation.check_choice(PRECISION_ENV_VAR, forced, PRECISION_POLICIES)
+            policy = forced
+        else:
+            policy = _auto_policy(detect_accelerator(), keras.backend.backend())
     keras.config.set_dtype_policy(policy)
     return policy
 
 
-def _auto_policy(accelerator: Accelerator) -> str:
+@contextlib.contextmanager
+def precision_scope(policy: str = "float32"):
+    """Use another global dtype policy inside a ``with`` block, then put the previous one back.
+
+    Introduced in: book/08_nin_googlenet.ipynb
+
+    A chapter that trains in mixed precision builds the layers it compares with
+    NumPy to six digits inside ``with precision_scope("float32"):``; the exercise
+    checks run that way too (:func:`coursepkg.checking.evaluate`).
+
+    Args:
+        policy: one of ``"float32"``, ``"mixed_float16"``, ``"mixed_bfloat16"``.
+
+    Yields:
+        The policy in force inside the block.
+
+    Example:
+        >>> with coursepkg.training.precision_scope("float32"):
+        ...     layer = keras.layers.Conv2D(8, 3)  # computes in float32
+    """
+    from coursepkg import validation
+
+    validation.check_choice("policy", policy, PRECISION_POLICIES)
+    import keras
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        yield policy
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _auto_policy(accelerator: Accelerator, backend: str = "tensorflow") -> str:
     if accelerator.kind == "tpu":
         return "mixed_bfloat16"
     if accelerator.kind == "gpu":
         capability = accelerator.compute_capability
         if capability is None or capability >= MIN_FLOAT16_COMPUTE_CAPABILITY:
             return "mixed_float16"  # unknown capability: an AMD GPU, all of which have fast float16
+        return "float32"
+    if backend == "tensorflow" and cpu_has_native_bfloat16() and _tensorflow_uses_onednn():
+        return "mixed_bfloat16"
     return "float32"
 
 

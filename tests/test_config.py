@@ -153,3 +153,29 @@ def test_setup_refuses_a_typo_in_fast_mode(monkeypatch):
     monkeypatch.setenv(FAST, "ture")
     with pytest.raises(ValueError, match=FAST):
         config.setup()
+
+
+@pytest.mark.parametrize("forced", ["float32", "mixed_bfloat16"])
+def test_setup_sets_the_precision_it_prints(monkeypatch, capsys, forced):
+    import keras
+
+    from coursepkg import training
+
+    previous = keras.config.dtype_policy()
+    monkeypatch.setenv(training.PRECISION_ENV_VAR, forced)
+    try:
+        config.setup(seed=1, precision="auto")
+        assert keras.config.dtype_policy().name == forced
+        assert capsys.readouterr().out.splitlines()[2].endswith(f"precision={forced}")
+        # The default is float32, whatever the variable says: a chapter that compares
+        # numbers with NumPy keeps full precision.
+        config.setup(seed=1)
+        assert keras.config.dtype_policy().name == "float32"
+        assert capsys.readouterr().out.splitlines()[2].endswith("precision=float32")
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def test_setup_refuses_an_unknown_precision(capsys):
+    with pytest.raises(ValueError, match="Received: precision='bfloat16'"):
+        config.setup(precision="bfloat16")

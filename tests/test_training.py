@@ -192,6 +192,8 @@ def test_make_dataset_rejects_empty_x():
 
 
 def test_configure_precision_auto_chooses_from_the_hardware(monkeypatch):
+    monkeypatch.delenv(training.PRECISION_ENV_VAR, raising=False)
+    monkeypatch.setattr(training, "cpu_has_native_bfloat16", lambda: False)
     cases = {
         Accelerator("cpu", 1, None): "float32",
         Accelerator("gpu", 1, (6, 1)): "float32",  # Pascal: no tensor cores
@@ -207,13 +209,83 @@ def test_configure_precision_auto_chooses_from_the_hardware(monkeypatch):
         assert keras.config.dtype_policy().name == expected
 
 
-def test_configure_precision_on_this_cpu_stays_float32():
+@pytest.mark.parametrize(
+    "backend, native, onednn, expected",
+    [
+        ("tensorflow", True, True, "mixed_bfloat16"),
+        ("tensorflow", True, False, "float32"),  # TF_ENABLE_ONEDNN_OPTS=0: slow bfloat16 kernels
+        ("tensorflow", False, True, "float32"),
+        ("jax", True, True, "float32"),  # XLA's CPU kernels gain nothing from bfloat16
+        ("torch", True, True, "float32"),
+    ],
+)
+def test_auto_policy_on_a_cpu_uses_bfloat16_only_where_it_pays(
+    monkeypatch, backend, native, onednn, expected
+):
+    monkeypatch.setattr(training, "cpu_has_native_bfloat16", lambda: native)
+    monkeypatch.setattr(training, "_tensorflow_uses_onednn", lambda: onednn)
+    assert training._auto_policy(Accelerator("cpu", 1, None), backend) == expected
+
+
+X86_FLAGS = "fpu vme de pse tsc msr avx2 avx512f avx512dq avx512bw avx512vl avx512_vnni"
+CPUINFO_CASES = {
+    # x86 Linux: one "flags" line per logical processor
+    f"processor\t: 0\nmodel name\t: Intel Xeon\nflags\t\t: {X86_FLAGS} amx_bf16 amx_tile\n": True,
+    f"processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: {X86_FLAGS} avx512_bf16\n": True,
+    f"processor\t: 0\nmodel name\t: Intel Xeon\nflags\t\t: {X86_FLAGS}\n": False,
+    # A model name is not a feature: the word "bf16" there must not count.
+    f"model name\t: bf16 Turbo Edition\nflags\t\t: {X86_FLAGS}\n": False,
+    # Arm Linux: a "Features" line (Neoverse V1 / Graviton 3 has bf16, Graviton 2 has not)
+    "processor\t: 0\nFeatures\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics bf16 i8mm\n": True,
+    "processor\t: 0\nFeatures\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics\n": False,
+    "": False,
+}
+
+
+@pytest.mark.parametrize("cpuinfo, expected", list(CPUINFO_CASES.items()))
+def test_cpu_has_native_bfloat16_reads_the_feature_flags(cpuinfo, expected):
+    assert training.cpu_has_native_bfloat16(cpuinfo) is expected
+
+
+def test_cpu_has_native_bfloat16_on_this_machine_agrees_with_proc_cpuinfo():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            flags = set(handle.read().split())
+    except OSError:
+        pytest.skip("no /proc/cpuinfo on this system")
+    expected = bool(flags & {"avx512_bf16", "amx_bf16", "bf16"})
+    assert training.cpu_has_native_bfloat16() is expected
+
+
+def test_configure_precision_auto_on_this_cpu(monkeypatch):
     if training.detect_accelerator().kind != "cpu":
         pytest.skip("this machine has an accelerator")
-    keras.config.set_dtype_policy("mixed_bfloat16")  # "auto" must put float32 back
-    assert training.configure_precision() == "float32"
-    assert keras.config.dtype_policy().name == "float32"
-    assert keras.layers.Dense(2).dtype_policy.name == "float32"
+    monkeypatch.delenv(training.PRECISION_ENV_VAR, raising=False)
+    fast_bfloat16 = (
+        BACKEND == "tensorflow"
+        and training.cpu_has_native_bfloat16()
+        and training._tensorflow_uses_onednn()
+    )
+    expected = "mixed_bfloat16" if fast_bfloat16 else "float32"
+    keras.config.set_dtype_policy("mixed_float16")  # "auto" must replace whatever was there
+    assert training.configure_precision() == expected
+    assert keras.config.dtype_policy().name == expected
+    assert keras.layers.Dense(2).dtype_policy.name == expected
+
+
+@pytest.mark.parametrize("forced", ["float32", "mixed_bfloat16", "mixed_float16"])
+def test_precision_environment_variable_forces_the_automatic_choice(monkeypatch, forced):
+    monkeypatch.setenv(training.PRECISION_ENV_VAR, forced)
+    assert training.configure_precision() == forced
+    assert keras.config.dtype_policy().name == forced
+    # An explicit argument is obeyed whatever the variable says.
+    assert training.configure_precision("float32") == "float32"
+
+
+def test_precision_environment_variable_typo_is_an_error_naming_it(monkeypatch):
+    monkeypatch.setenv(training.PRECISION_ENV_VAR, "bfloat16")
+    with pytest.raises(ValueError, match="COURSEPKG_PRECISION.*Received: COURSEPKG_PRECISION='bfloat16'"):
+        training.configure_precision()
 
 
 def test_configure_precision_explicit_policy_and_errors():
@@ -222,6 +294,51 @@ def test_configure_precision_explicit_policy_and_errors():
     assert (layer.compute_dtype, layer.variable_dtype) == ("float16", "float32")
     with pytest.raises(ValueError, match="policy"):
         training.configure_precision("float16")
+    with pytest.raises(ValueError, match="Received: policy=True"):
+        training.configure_precision(True)
+
+
+# Accuracy parity: mixed_bfloat16 must learn as well as float32. The tolerance is stated, not
+# tuned to pass: 4 percentage points on 360 test digits is about two standard errors of one run.
+PARITY_TOLERANCE = 0.04
+
+
+def _train_small_cnn_on_digits(policy: str) -> float:
+    from coursepkg.data import digits_as_mnist
+
+    keras.config.set_dtype_policy(policy)
+    keras.utils.set_random_seed(0)
+    digits = digits_as_mnist()  # 1,437 train + 360 test real handwritten digits, 28x28
+    x_train = digits.x_train[..., None].astype("float32") / 255.0
+    x_test = digits.x_test[..., None].astype("float32") / 255.0
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(8, 3, activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(16, 3, activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax", dtype="float32"),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(3e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    model.fit(x_train, digits.y_train, batch_size=32, epochs=4, verbose=0)
+    assert model.layers[0].compute_dtype == policy.removeprefix("mixed_")
+    return model.evaluate(x_test, digits.y_test, verbose=0)[1]
+
+
+def test_bfloat16_trains_to_the_accuracy_of_float32():
+    float32_accuracy = _train_small_cnn_on_digits("float32")
+    bfloat16_accuracy = _train_small_cnn_on_digits("mixed_bfloat16")
+    assert float32_accuracy > 0.85, "the reference run itself did not learn"
+    assert abs(bfloat16_accuracy - float32_accuracy) <= PARITY_TOLERANCE, (
+        f"float32 {float32_accuracy:.3f} against mixed_bfloat16 {bfloat16_accuracy:.3f}"
+    )
 
 
 def test_distribution_strategy_on_one_device_changes_nothing():
@@ -456,3 +573,33 @@ def test_fit_requires_a_compiled_model():
     images, labels = images_and_labels(n=12)
     with pytest.raises(ValueError, match="`model` to be compiled"):
         training.fit(small_model(), images, labels, batch_size=4)
+
+
+def test_precision_scope_sets_and_restores_the_policy():
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    with training.precision_scope("float32") as policy:
+        assert policy == "float32"
+        assert keras.layers.Dense(2).compute_dtype == "float32"
+    assert keras.config.dtype_policy().name == "mixed_bfloat16"
+    with pytest.raises(RuntimeError):  # restored on an error too
+        with training.precision_scope("float32"):
+            raise RuntimeError("inside")
+    assert keras.config.dtype_policy().name == "mixed_bfloat16"
+    with pytest.raises(ValueError, match="Received: policy='float16'"):
+        with training.precision_scope("float16"):
+            pass
+
+
+def test_exercise_checks_run_in_float32_under_a_mixed_precision_chapter():
+    from coursepkg.checking import evaluate
+
+    seen = []
+
+    def answer_builds_a_layer(*args, **kwargs):
+        seen.append(keras.config.dtype_policy().name)
+        raise RuntimeError("not a real answer")
+
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    evaluate("resnet.residual_block", answer_builds_a_layer)
+    assert seen and set(seen) == {"float32"}
+    assert keras.config.dtype_policy().name == "mixed_bfloat16"

@@ -1,0 +1,141 @@
+"""Argument checks shared by every public function, so one mistake gets one message.
+
+Introduced in: book/04_training.ipynb (first used by ``configure_precision``).
+
+Each helper takes the argument's *name* and its *value*, returns the value in a
+clean form (a Python ``int``, ``float`` or ``bool``) when it is acceptable, and
+otherwise raises in Keras's style, naming the argument and showing what arrived::
+
+    ValueError: Expected `sigma` to be a finite number in (0, 100]. Received: sigma=nan
+
+A wrong *type* (a string where a number is expected, ``"no"`` where a boolean is
+expected) is a ``TypeError``; a value of the right type outside its range is a
+``ValueError``. Numbers always have an upper bound, so that a typo such as a
+depth of a million fails at once instead of exhausting the machine.
+
+Example:
+    >>> from coursepkg import validation
+    >>> validation.check_int("epochs", 3, low=1, high=1000)
+    3
+    >>> validation.check_bool("fallback", "no")
+    Traceback (most recent call last):
+    TypeError: Expected `fallback` to be a boolean (True or False). Received: fallback='no'
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable
+
+import numpy as np
+
+
+def _received(name: str, value) -> str:
+    text = repr(value)
+    if len(text) > 80:
+        text = text[:77] + "..."
+    return f"Received: {name}={text}"
+
+
+def check_bool(name: str, value) -> bool:
+    """A real boolean: ``True``/``False`` (or a NumPy bool), never a string or a number.
+
+    Raises:
+        TypeError: for anything else, e.g. ``"no"`` or ``0``.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"Expected `{name}` to be a boolean (True or False). {_received(name, value)}")
+
+
+def _interval(low, high, low_inclusive: bool, high_inclusive: bool) -> str:
+    left = "[" if low_inclusive else "("
+    right = "]" if high_inclusive else ")"
+    return f"{left}{low}, {high}{right}"
+
+
+def check_int(name: str, value, low: int, high: int) -> int:
+    """An integer (not a bool, not a float) in ``[low, high]``.
+
+    Raises:
+        TypeError: not an integer.
+        ValueError: outside ``[low, high]``.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"Expected `{name}` to be an integer in [{low}, {high}]. {_received(name, value)}"
+        )
+    value = int(value)
+    if not low <= value <= high:
+        raise ValueError(
+            f"Expected `{name}` to be an integer in [{low}, {high}]. {_received(name, value)}"
+        )
+    return value
+
+
+def check_float(
+    name: str,
+    value,
+    low: float,
+    high: float,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+) -> float:
+    """A finite real number (int or float, not a bool, not complex) in a bounded interval.
+
+    Args:
+        name: the argument's name, for the message.
+        value: what arrived.
+        low, high: the bounds of the accepted interval (both finite).
+        low_inclusive, high_inclusive: whether each bound itself is accepted.
+
+    Returns:
+        ``float(value)``.
+
+    Raises:
+        TypeError: not a real number.
+        ValueError: NaN, infinite, or outside the interval.
+    """
+    interval = _interval(low, high, low_inclusive, high_inclusive)
+    expected = f"Expected `{name}` to be a finite number in {interval}."
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{expected} {_received(name, value)}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{expected} {_received(name, value)}")
+    above_low = value >= low if low_inclusive else value > low
+    below_high = value <= high if high_inclusive else value < high
+    if not (above_low and below_high):
+        raise ValueError(f"{expected} {_received(name, value)}")
+    return value
+
+
+def check_choice(name: str, value, choices: Iterable):
+    """One of a fixed set of values (compared with ``==``; strings are case-sensitive).
+
+    Raises:
+        ValueError: ``value`` is not among ``choices``; the message lists them.
+    """
+    choices = tuple(choices)
+    # Same type and equal: True is not accepted for 1, nor 1.0 for 1, nor a list for anything.
+    if any(type(value) is type(choice) and value == choice for choice in choices):
+        return value
+    raise ValueError(f"Expected `{name}` to be one of {choices}. {_received(name, value)}")
+
+
+def check_str(name: str, value, max_length: int = 1000) -> str:
+    """A non-empty string of at most ``max_length`` characters.
+
+    Raises:
+        TypeError: not a string.
+        ValueError: empty or too long.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"Expected `{name}` to be a string. {_received(name, value)}")
+    if not value or len(value) > max_length:
+        raise ValueError(
+            f"Expected `{name}` to be a non-empty string of at most {max_length} characters. "
+            f"{_received(name, value)}"
+        )
+    return value
