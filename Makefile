@@ -15,6 +15,15 @@ endif
 ifneq ($(wildcard $(SHARED_DATA)/fsdd-v1.0.10/v1.0.10.tar.gz),)
 export COURSEPKG_FSDD_ARCHIVE ?= $(abspath $(SHARED_DATA)/fsdd-v1.0.10/v1.0.10.tar.gz)
 endif
+ifneq ($(wildcard $(SHARED_DATA)/imagenet/imagenet_class_index.json),)
+export COURSEPKG_IMAGENET_CLASS_INDEX ?= $(abspath $(SHARED_DATA)/imagenet/imagenet_class_index.json)
+endif
+ifneq ($(wildcard $(SHARED_DATA)/cifar10-jpeg/cifar10-jpeg.tar.gz),)
+export COURSEPKG_CIFAR10_ARCHIVE ?= $(abspath $(SHARED_DATA)/cifar10-jpeg/cifar10-jpeg.tar.gz)
+endif
+ifneq ($(wildcard $(SHARED_DATA)/paintings/tuebingen.jpg),)
+export COURSEPKG_PAINTINGS_DIR ?= $(abspath $(SHARED_DATA)/paintings)
+endif
 
 .PHONY: book test test-chapters lint clean
 
@@ -53,7 +62,7 @@ lint: $(VENV)/.installed
 # Test modules that run no backend-specific code of ours (the book's structure, the grader, which runs
 # under TensorFlow, downloads, the data and audio loaders, arithmetic exercise checks): the JAX
 # phase leaves them out. tests/test_book.py checks that none of them imports backend-specific code.
-BACKEND_INDEPENDENT := test_book test_grading test_downloads test_data test_audio test_validation \
+BACKEND_INDEPENDENT := test_book test_grading test_downloads test_data test_audio test_spectrograms test_validation test_paintings \
 	test_exercises_layers test_exercises_architectures_classic test_exercises_architectures_modern
 
 # Lint; the package tests and every chapter under nbmake (fast mode, strict checks; the

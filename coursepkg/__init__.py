@@ -7,7 +7,7 @@ functions that need them, so ``import coursepkg`` is quick.
 
 __version__ = "0.1.0"
 
-from coursepkg.audio import AudioDataset, load_fsdd, log_mel_spectrogram
+from coursepkg.audio import AudioDataset, AudioSplit, load_fsdd, log_mel_spectrogram, pad_or_crop
 from coursepkg.checking import CheckResult, check, evaluate
 from coursepkg.config import (
     DeviceInfo,
@@ -33,20 +33,42 @@ from coursepkg.data import (
     SAMPLE_IMAGES,
     ImageDataset,
     load_cifar10,
+    load_cifar10_jpeg,
     load_fashion_mnist,
     load_mnist,
     make_shapes,
+    read_cifar10_jpeg,
     read_idx,
     sample_image,
 )
+from coursepkg.descriptors import (
+    block_descriptors,
+    knn_accuracy,
+    knn_predict,
+    nearest_neighbours,
+    plot_retrieval,
+    precision_at_k,
+)
 from coursepkg.downloads import DownloadError
-from coursepkg.gradients import value_and_input_gradient
+from coursepkg.gradients import compiled_value_and_gradient, value_and_input_gradient
+from coursepkg.paintings import PAINTINGS, PaintingFileError, generated_texture, load_painting
 from coursepkg.plotting import (
     plot_activations,
     plot_confusion_matrix,
     plot_history,
     plot_images,
     plot_optimizer_paths,
+)
+from coursepkg.pretrained import PretrainedNetwork, pretrained
+from coursepkg.spectrograms import frame_signal, log_mel_batch, mfcc_batch, stft
+from coursepkg.style import (
+    StyleTransfer,
+    StyleTransferResult,
+    content_loss,
+    deep_dream,
+    gram_matrix,
+    style_loss,
+    total_variation_loss,
 )
 from coursepkg.training import (
     configure_precision,
@@ -59,7 +81,15 @@ from coursepkg.training import (
 
 # Submodules with many names of their own, loaded on first use
 # (``coursepkg.models.vgg16``, ``coursepkg.optim.NumpyAdam``, ...).
-_SUBMODULES = ("activations", "models", "optim", "visualize")
+_SUBMODULES = ("activations", "audio_layers", "models", "optim", "visualize")
+# Names of submodules that import Keras when loaded, resolved on first use.
+_LAZY_NAMES = {
+    name: "audio_layers"
+    for name in (
+        "LogMelSpectrogram", "RandomNoise", "RandomTimeShift", "SpecAugment", "add_noise",
+        "frequency_mask", "keras_log_mel_layer", "time_mask", "time_shift",
+    )
+}  # fmt: skip
 
 
 def __getattr__(name):
@@ -67,55 +97,98 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module(f"coursepkg.{name}")
+    if name in _LAZY_NAMES:
+        import importlib
+
+        return getattr(importlib.import_module(f"coursepkg.{_LAZY_NAMES[name]}"), name)
     raise AttributeError(f"module 'coursepkg' has no attribute {name!r}")
 
 
 __all__ = [
     "AudioDataset",
+    "AudioSplit",
     "CLASSIC_FILTERS",
     "CheckResult",
     "DeviceInfo",
     "DownloadError",
     "ImageDataset",
+    "PAINTINGS",
+    "PaintingFileError",
+    "LogMelSpectrogram",
+    "PretrainedNetwork",
+    "RandomNoise",
+    "RandomTimeShift",
     "SAMPLE_IMAGES",
+    "SpecAugment",
+    "StyleTransfer",
+    "StyleTransferResult",
     "activations",
+    "add_noise",
+    "audio_layers",
+    "block_descriptors",
     "check",
     "classic_filter",
+    "compiled_value_and_gradient",
     "configure_precision",
+    "content_loss",
     "conv2d_params",
     "conv_output_size",
     "convolve2d",
     "correlate2d",
+    "deep_dream",
+    "descriptors",
     "detect_accelerator",
     "device_summary",
     "distribution_strategy",
     "evaluate",
     "fit",
+    "frame_signal",
+    "frequency_mask",
     "gaussian_kernel",
+    "generated_texture",
+    "gram_matrix",
     "is_fast",
+    "keras_log_mel_layer",
     "kirsch_kernels",
+    "knn_accuracy",
+    "knn_predict",
     "load_cifar10",
+    "load_cifar10_jpeg",
     "load_fashion_mnist",
     "load_fsdd",
     "load_mnist",
+    "load_painting",
+    "log_mel_batch",
     "log_mel_spectrogram",
     "make_dataset",
     "make_shapes",
+    "mfcc_batch",
     "models",
     "mode_summary",
+    "nearest_neighbours",
     "optim",
+    "pad_or_crop",
     "plot_activations",
     "plot_confusion_matrix",
     "plot_history",
     "plot_images",
     "plot_optimizer_paths",
     "precision_scope",
+    "plot_retrieval",
+    "precision_at_k",
+    "pretrained",
+    "read_cifar10_jpeg",
     "read_idx",
     "receptive_field",
     "sample_image",
     "scaled",
     "seed_everything",
     "setup",
+    "stft",
+    "style_loss",
+    "time_mask",
+    "time_shift",
+    "total_variation_loss",
     "value_and_input_gradient",
     "visualize",
 ]

@@ -5,25 +5,37 @@ book/02_layers_and_shapes.ipynb (MNIST).
 
 Each loader first asks Keras for the real dataset (downloaded once, checksummed
 and cached by :mod:`coursepkg.downloads`). Where that is impossible (no network,
-as in CI) it falls back to data that ships with an installed package or is
-generated, and prints one line saying so, with the size of what was loaded.
+as in CI) it uses a local copy of the real data when an environment variable
+points at one (MNIST's IDX files, CIFAR-10 as JPEG files, decoded once and
+cached), else data that ships with an installed package or is generated, and
+prints one line saying so, with the size of what was loaded.
 The returned :class:`ImageDataset` also carries that description in
 ``dataset.source``, so a chapter can quote it next to its results.
 """
 
 from __future__ import annotations
 
+import collections.abc
+import contextlib
 import dataclasses
 import gzip
+import hashlib
+import io
+import json
 import os
 import pathlib
+import re
 import struct
+import tarfile
+import time
+import zlib
 
 import numpy as np
 
-from coursepkg import downloads
+from coursepkg import downloads, validation
 
 MNIST_DIR_ENV_VAR = "COURSEPKG_MNIST_DIR"
+CIFAR10_ARCHIVE_ENV_VAR = "COURSEPKG_CIFAR10_ARCHIVE"
 
 MNIST_CLASSES = tuple(str(digit) for digit in range(10))
 FASHION_MNIST_CLASSES = (
@@ -302,6 +314,255 @@ def _shapes_dataset(name, n_train, n_test, image_size, channels, seed) -> ImageD
     return ImageDataset(name, x_train, y_train, x_test, y_test, SHAPE_CLASSES, source, True)
 
 
+# --------------------------------------------------------------------------- CIFAR-10 as JPEG files
+
+# sha256 of the course's copy (../shared/data/cifar10-jpeg/cifar10-jpeg.tar.gz), for information
+# only: another copy with the same layout is accepted, because its content is what gets checked.
+CIFAR10_JPEG_SHA256 = "1eeb753345949d7d9fecc3c6a53562608d45ba5b6f282cd58053eabc3928ea0b"
+CIFAR10_PER_CLASS = (5000, 1000)  # (train, test) images of each class in the official split
+CIFAR10_JPEG_CACHE = "coursepkg-cifar10-jpeg.npz"  # the decoded arrays, in the Keras cache's datasets/
+_CIFAR10_JPEG_CACHE_FORMAT = 1  # bump when the cached arrays change meaning (order, dtype, layout)
+_CIFAR10_JPEG_ORDER_SEED = 0  # seed of the fixed shuffle of each split
+_CIFAR10_JPEG_MEMBER = re.compile(r"(?:\./)?(train|test)/([^/]+)/([^/]+\.jpg)")
+_CIFAR10_ARRAY_NAMES = ("x_train", "y_train", "x_test", "y_test")
+
+
+def _check_pair(name: str, value, highs: tuple[int, int]) -> tuple[int, int]:
+    """A (train, test) pair of positive integers, each at most its bound in ``highs``."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, collections.abc.Sequence) or len(value) != 2:
+        raise TypeError(
+            f"Expected `{name}` to be a pair of integers (train, test), at most {highs}. "
+            f"Received: {name}={value!r}"
+        )
+    return tuple(
+        validation.check_int(f"{name}[{index}]", item, low=1, high=high)
+        for index, (item, high) in enumerate(zip(value, highs))
+    )
+
+
+def _check_path(name: str, value) -> pathlib.Path:
+    if not isinstance(value, (str, os.PathLike)) or not str(value):
+        raise TypeError(f"Expected `{name}` to be a file path. Received: {name}={value!r}")
+    return pathlib.Path(value)
+
+
+def _decode_cifar10_jpeg(content: bytes, member: str) -> np.ndarray:
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            if image.mode != "RGB" or image.size != (32, 32):
+                raise ValueError(
+                    f"Expected a 32x32 RGB image. Received: {member} ({image.size[0]}x{image.size[1]} {image.mode})"
+                )
+            return np.asarray(image)  # (32, 32, 3) uint8
+    except OSError as error:  # PIL's "cannot identify image file", "image file is truncated"
+        raise ValueError(f"Expected a readable JPEG image. Received: {member} ({error})") from error
+
+
+def read_cifar10_jpeg(
+    archive: str | os.PathLike, per_class: tuple[int, int] = CIFAR10_PER_CLASS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Decode CIFAR-10 from a ``.tar.gz`` of JPEG files, checking its content.
+
+    Introduced in: book/06_alexnet.ipynb (through :func:`load_cifar10`).
+
+    The archive holds ``train/{class}/{name}.jpg`` and ``test/{class}/{name}.jpg``,
+    one folder per name of :data:`CIFAR10_CLASSES` (other files, such as a README,
+    are ignored). Every image must be a 32x32 RGB picture, and each class must
+    have exactly ``per_class`` images in each split. The images are sorted by
+    class and file name, then each split is shuffled with a fixed seed: every call
+    gives the same order, and any prefix is close to class-balanced, as in
+    ``keras.datasets.cifar10``. Decoding all 60,000 images takes seconds;
+    :func:`load_cifar10_jpeg` does it once and caches the arrays.
+
+    Args:
+        archive: path of the ``.tar.gz`` file.
+        per_class: (train, test) number of images expected in each class.
+
+    Returns:
+        ``(x_train, y_train, x_test, y_test)``: uint8 images
+        ``(n, 32, 32, 3)`` and int64 labels ``(n,)``, in Keras's class order.
+
+    Raises:
+        OSError: the file cannot be opened.
+        ValueError: it is not a readable ``.tar.gz``, or its content is not
+            CIFAR-10 (an unreadable image, an unknown class, wrong counts).
+
+    Example:
+        >>> x_train, y_train, x_test, y_test = read_cifar10_jpeg("cifar10-jpeg.tar.gz")
+        >>> x_train.shape, x_test.shape
+        ((50000, 32, 32, 3), (10000, 32, 32, 3))
+    """
+    archive = _check_path("archive", archive)
+    per_class = _check_pair("per_class", per_class, CIFAR10_PER_CLASS)
+    found = {"train": {}, "test": {}}  # split -> {(label, file name): (32, 32, 3) image}
+    with open(archive, "rb") as handle:
+        try:
+            with tarfile.open(fileobj=handle, mode="r|gz") as tar:  # a stream: one pass, in order
+                for member in tar:
+                    match = _CIFAR10_JPEG_MEMBER.fullmatch(member.name)
+                    if match is None or not member.isfile():
+                        continue
+                    split, class_name, file_name = match.groups()
+                    if class_name not in CIFAR10_CLASSES:
+                        raise ValueError(
+                            f"Expected class folders named {CIFAR10_CLASSES}. "
+                            f"Received: {member.name} in {archive}"
+                        )
+                    key = (CIFAR10_CLASSES.index(class_name), file_name)
+                    if key in found[split]:
+                        raise ValueError(f"{member.name} appears twice in {archive}")
+                    found[split][key] = _decode_cifar10_jpeg(tar.extractfile(member).read(), member.name)
+        except (tarfile.TarError, EOFError, zlib.error) as error:
+            raise ValueError(
+                f"Expected a readable .tar.gz archive. Received: archive={str(archive)!r} ({error})"
+            ) from error
+    rng = np.random.default_rng(_CIFAR10_JPEG_ORDER_SEED)
+    arrays = []
+    for split, expected in zip(("train", "test"), per_class):
+        keys = sorted(found[split])  # by class, then file name
+        counts = np.bincount([label for label, _ in keys], minlength=len(CIFAR10_CLASSES))
+        if counts.tolist() != [expected] * len(CIFAR10_CLASSES):
+            raise ValueError(
+                f"Expected {expected:,} {split} images of each class in {archive}. "
+                f"Received: {dict(zip(CIFAR10_CLASSES, counts.tolist()))}"
+            )
+        order = rng.permutation(len(keys))
+        images = np.stack([found[split][keys[index]] for index in order])  # (n, 32, 32, 3) uint8
+        labels = np.array([keys[index][0] for index in order], dtype=np.int64)  # (n,)
+        found[split] = None  # free the decoded images one split earlier
+        arrays += [images, labels]
+    return tuple(arrays)
+
+
+def _sha256_of_file(path: pathlib.Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _cifar10_arrays_problem(arrays, per_class: tuple[int, int], sha256: str) -> str | None:
+    """What is wrong with cached arrays (shapes, dtypes, counts, hash), or ``None``."""
+    n_classes = len(CIFAR10_CLASSES)
+    for split, (images, labels), expected in zip(("train", "test"), (arrays[:2], arrays[2:]), per_class):
+        n_images = expected * n_classes
+        if images.dtype != np.uint8 or images.shape != (n_images, 32, 32, 3):
+            return f"{split} images are {images.dtype} {images.shape}, expected uint8 {(n_images, 32, 32, 3)}"
+        if labels.dtype != np.int64 or labels.shape != (n_images,):
+            return f"{split} labels are {labels.dtype} {labels.shape}, expected int64 ({n_images},)"
+        if labels.min() < 0 or labels.max() >= n_classes:
+            return f"{split} labels outside 0..{n_classes - 1}"
+        if np.bincount(labels, minlength=n_classes).tolist() != [expected] * n_classes:
+            return f"{split} labels are not {expected:,} of each class"
+    if downloads.sha256_of_arrays(*arrays) != sha256:
+        return "the arrays' sha256 differs from the one recorded when they were written"
+    return None
+
+
+def _read_cifar10_cache(cache: pathlib.Path, archive_sha256: str, per_class: tuple[int, int]):
+    """The cached arrays when they are intact and come from this archive, else ``None`` (and why)."""
+    if not cache.exists():
+        return None
+    try:
+        with np.load(cache, allow_pickle=False) as stored:
+            metadata = json.loads(str(stored["metadata"]))
+            if (
+                metadata.get("format") != _CIFAR10_JPEG_CACHE_FORMAT
+                or metadata.get("archive_sha256") != archive_sha256
+                or metadata.get("per_class") != list(per_class)
+            ):
+                print(
+                    f"[coursepkg] the cached CIFAR-10 arrays in {cache} were decoded from another "
+                    "archive (or by another version of coursepkg); decoding this archive again."
+                )
+                return None
+            arrays = tuple(stored[name] for name in _CIFAR10_ARRAY_NAMES)
+        problem = _cifar10_arrays_problem(arrays, per_class, metadata["arrays_sha256"])
+    except Exception as error:  # whatever a truncated or damaged file makes zipfile, numpy or json raise
+        problem = f"unreadable: {type(error).__name__}: {error}"
+    if problem is None:
+        return arrays
+    print(
+        f"[coursepkg] the cached CIFAR-10 arrays in {cache} are damaged ({problem}); "
+        "removed, decoding the archive again."
+    )
+    with contextlib.suppress(FileNotFoundError):
+        cache.unlink()
+    return None
+
+
+def load_cifar10_jpeg(
+    archive: str | os.PathLike, per_class: tuple[int, int] = CIFAR10_PER_CLASS
+) -> ImageDataset:
+    """CIFAR-10 from its JPEG copy: real images, official split, decoded once and cached.
+
+    Introduced in: book/06_alexnet.ipynb (through :func:`load_cifar10`).
+
+    The first call decodes the archive with :func:`read_cifar10_jpeg` (seconds)
+    and stores the arrays, uncompressed, as :data:`CIFAR10_JPEG_CACHE` in the
+    Keras cache (``$KERAS_HOME/datasets`` or ``~/.keras/datasets``), together
+    with the archive's sha256 and the arrays' own. Later calls load the cache
+    (a fraction of a second) after checking it: shapes, counts per class and
+    the arrays' sha256. A damaged cache is removed and rebuilt; a cache of
+    another archive is rebuilt; both say so in a printed line.
+
+    The JPEG files were re-encoded at quality about 75, so pixel values differ
+    slightly from ``keras.datasets.cifar10``'s arrays and accuracies are close
+    to, not equal to, those on Keras's arrays; the dataset's ``source`` says so.
+
+    Args:
+        archive: path of the ``.tar.gz`` (layout: see :func:`read_cifar10_jpeg`).
+        per_class: (train, test) number of images expected in each class.
+
+    Returns:
+        An :class:`ImageDataset` with uint8 ``(n, 32, 32, 3)`` images and int64
+        labels; one line saying what was loaded is printed.
+
+    Raises:
+        OSError: the archive cannot be read.
+        ValueError: its content is not CIFAR-10.
+    """
+    archive = _check_path("archive", archive)
+    per_class = _check_pair("per_class", per_class, CIFAR10_PER_CLASS)
+    archive_sha256 = _sha256_of_file(archive)  # about 0.1 s for the 20 MB archive
+    cache = downloads.cache_dir() / "datasets" / CIFAR10_JPEG_CACHE
+    arrays = _read_cifar10_cache(cache, archive_sha256, per_class)
+    if arrays is None:
+        start = time.perf_counter()
+        arrays = read_cifar10_jpeg(archive, per_class)
+        seconds = time.perf_counter() - start
+        n_images = len(arrays[0]) + len(arrays[2])
+        metadata = {
+            "format": _CIFAR10_JPEG_CACHE_FORMAT,
+            "archive": str(archive),
+            "archive_sha256": archive_sha256,
+            "per_class": list(per_class),
+            "arrays_sha256": downloads.sha256_of_arrays(*arrays),
+            "decode_seconds": round(seconds, 2),
+        }
+        try:
+            downloads.save_npz_atomically(
+                cache, {**dict(zip(_CIFAR10_ARRAY_NAMES, arrays)), "metadata": np.array(json.dumps(metadata))}
+            )
+            print(f"[coursepkg] decoded {n_images:,} JPEG images in {seconds:.1f} s; arrays cached in {cache}")
+        except OSError as error:  # a read-only or full disk: the data are still good
+            print(
+                f"[coursepkg] decoded {n_images:,} JPEG images in {seconds:.1f} s, but could not cache "
+                f"them in {cache} ({error}); they will be decoded again next time."
+            )
+    source = (
+        f"CIFAR-10 JPEG copy (quality ~75) from {archive}, official split; "
+        "pixel values differ slightly from keras.datasets.cifar10 (Krizhevsky 2009)"
+    )
+    x_train, y_train, x_test, y_test = arrays
+    return _announce(
+        ImageDataset("CIFAR-10", x_train, y_train, x_test, y_test, CIFAR10_CLASSES, source, False)
+    )
+
+
 # --------------------------------------------------------------------------- loaders
 
 
@@ -361,12 +622,28 @@ def load_fashion_mnist(fallback: bool = True, n_fallback: tuple[int, int] = (600
 def load_cifar10(fallback: bool = True, n_fallback: tuple[int, int] = (10000, 2000)) -> ImageDataset:
     """CIFAR-10 (Krizhevsky 2009): 50,000 + 10,000 colour images, 32x32x3.
 
-    Offline, falls back to generated colour shapes of the same size.
+    Order of attempts: Keras's download (checksummed, cached); the JPEG copy of
+    CIFAR-10 that ``$COURSEPKG_CIFAR10_ARCHIVE`` points at (real images, official
+    split, decoded once and cached: see :func:`load_cifar10_jpeg`); generated
+    colour shapes of the same size. A variable that points at a missing or
+    broken file is reported in a printed line, then the shapes are used.
 
     Args:
-        fallback: when ``False``, raise instead of falling back.
-        n_fallback: (train, test) sizes of the generated stand-in.
+        fallback: when ``False``, raise instead of returning generated shapes
+            (the JPEG copy is real CIFAR-10 and is still used).
+        n_fallback: (train, test) sizes of the generated stand-in, at most
+            (50000, 10000).
+
+    Returns:
+        An :class:`ImageDataset`; one line saying what was loaded is printed.
+
+    Raises:
+        TypeError: ``fallback`` is not a bool, or ``n_fallback`` not a pair of integers.
+        ValueError: a size in ``n_fallback`` is out of range.
+        DownloadError: ``fallback=False`` and neither Keras nor the JPEG copy gave CIFAR-10.
     """
+    fallback = validation.check_bool("fallback", fallback)
+    n_train, n_test = _check_pair("n_fallback", n_fallback, (50_000, 10_000))
     try:
         (x_train, y_train), (x_test, y_test) = downloads.keras_dataset("cifar10")
         return _announce(ImageDataset(
@@ -374,10 +651,23 @@ def load_cifar10(fallback: bool = True, n_fallback: tuple[int, int] = (10000, 20
             CIFAR10_CLASSES, "keras.datasets.cifar10 (Krizhevsky 2009)", False,
         ))  # fmt: skip
     except downloads.DownloadError as error:
+        download_error = error
+    reason = str(download_error).split(":")[0]
+    archive = os.environ.get(CIFAR10_ARCHIVE_ENV_VAR)
+    if not archive:
         if not fallback:
-            raise
-        print(f"[coursepkg] {str(error).split(':')[0]}; using a fallback.")
-    return _announce(_shapes_dataset("CIFAR-10", *n_fallback, image_size=32, channels=3, seed=20))
+            raise download_error
+        print(f"[coursepkg] {reason}; using a fallback.")
+    else:
+        print(f"[coursepkg] {reason}; trying the CIFAR-10 JPEG copy ${CIFAR10_ARCHIVE_ENV_VAR}={archive}")
+        try:
+            return load_cifar10_jpeg(archive)
+        except (OSError, ValueError) as error:
+            problem = f"${CIFAR10_ARCHIVE_ENV_VAR}={archive} could not be used ({error})"
+            if not fallback:
+                raise downloads.DownloadError(f"{reason}, and {problem}") from error
+            print(f"[coursepkg] {problem}; using a fallback.")
+    return _announce(_shapes_dataset("CIFAR-10", n_train, n_test, image_size=32, channels=3, seed=20))
 
 
 # --------------------------------------------------------------------------- photographs

@@ -11,8 +11,11 @@ what to do, and both remove whatever a failed attempt left in the cache.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import pathlib
+import tempfile
 from collections.abc import Callable
 
 
@@ -120,3 +123,43 @@ def keras_dataset(name: str):
             if leftover.is_file() and leftover.stat().st_size == 0:
                 leftover.unlink()
         raise DownloadError(f"keras.datasets.{name} could not be downloaded: {error}") from error
+
+
+# --------------------------------------------------------------------------- caches of computed arrays
+
+
+def sha256_of_arrays(*arrays) -> str:
+    """SHA-256 of NumPy arrays' dtypes, shapes and bytes: the fingerprint a cache stores."""
+    import numpy as np
+
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(np.ascontiguousarray(array))
+    return digest.hexdigest()
+
+
+def save_npz_atomically(path: pathlib.Path, arrays: dict) -> None:
+    """Write an uncompressed ``.npz`` under a temporary name, then rename it into place.
+
+    The rename is atomic within a folder, so a process that reads ``path`` while
+    another writes it (two notebooks, pytest-xdist workers) sees the old file,
+    no file, or the complete new one, never half of one. A failed write leaves
+    no temporary file behind.
+    """
+    import numpy as np
+
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            np.savez(handle, **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o644)  # mkstemp's 0o600 would hide the cache from other accounts
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise

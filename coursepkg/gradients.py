@@ -11,7 +11,7 @@ other module uses ``keras.ops`` only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -63,6 +63,136 @@ def value_and_input_gradient(loss_fn: Callable, inputs) -> tuple[float, np.ndarr
     raise NotImplementedError(
         f"Input gradients are implemented for the tensorflow, jax and torch backends. Received: backend={backend!r}"
     )
+
+
+def compiled_value_and_gradient(
+    loss_fn: Callable, variables: Sequence = (), jit_compile: bool | str = "auto"
+) -> Callable:
+    """Compile a scalar loss and its gradient with respect to its input, for repeated calls.
+
+    Introduced in: book/17_style_transfer.ipynb
+
+    :func:`value_and_input_gradient` runs ``loss_fn`` op by op at every call,
+    which is right for a few calls. Style transfer and Deep Dream call the same
+    loss hundreds of times on images of one shape, so this function compiles
+    it once per input shape, the way Keras compiles a training step:
+
+    * **TensorFlow**: a ``tf.function`` around a ``tf.GradientTape``, with
+      ``jit_compile`` passed on (``True``: XLA; ``False``: TensorFlow's own
+      graph, usually the faster one on a CPU).
+    * **JAX**: ``jax.jit(jax.value_and_grad(...))``. The values of
+      ``variables`` (the model's weights) are passed to the compiled function
+      as arguments through a ``keras.StatelessScope``, as Keras's own JAX
+      trainer does, instead of being baked into the compiled program as
+      constants; ``jit_compile=False`` runs ``jax.value_and_grad`` op by op.
+    * **PyTorch**: ``torch.autograd`` op by op (nothing is compiled).
+
+    Args:
+        loss_fn: function from a float32 backend tensor (shaped like the
+            inputs it will be called with) to a scalar tensor, written with
+            Keras layers, models and ``keras.ops``.
+        variables: the ``keras.Variable`` objects ``loss_fn`` reads, typically
+            ``model.variables`` (JAX only; ignored elsewhere). Variables left
+            out still work, as constants of the compiled program.
+        jit_compile: ``"auto"`` (Keras's rule: XLA under JAX, and under
+            TensorFlow only when a GPU is present), ``True`` or ``False``.
+
+    Returns:
+        A function ``inputs -> (loss, gradient)``: backend tensors, the loss a
+        float32 scalar and the gradient shaped like ``inputs``. Convert them
+        with ``keras.ops.convert_to_numpy`` where NumPy is needed.
+
+    Raises:
+        TypeError: ``loss_fn`` is not callable, or ``jit_compile`` is neither
+            ``"auto"`` nor a boolean.
+        ValueError: (at the first call) ``loss_fn`` does not return a scalar.
+
+    Example:
+        >>> step = compiled_value_and_gradient(
+        ...     lambda x: keras.ops.sum(model(x) ** 2), variables=model.variables)
+        >>> loss, gradient = step(images)  # compiled at the first call
+    """
+    import keras
+
+    if not callable(loss_fn):
+        raise TypeError(f"Expected `loss_fn` to be a function. Received: loss_fn={loss_fn!r}")
+    backend = keras.backend.backend()
+    jit = resolve_jit_compile(jit_compile)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        def tensorflow_value_and_gradient(inputs):
+            with tf.GradientTape() as tape:
+                tape.watch(inputs)
+                loss = keras.ops.cast(_scalar(loss_fn(inputs)), "float32")
+            gradient = tape.gradient(loss, inputs)
+            if gradient is None:
+                gradient = tf.zeros_like(inputs)
+            return loss, gradient
+
+        compiled = tf.function(tensorflow_value_and_gradient, jit_compile=jit, reduce_retracing=True)
+        return lambda inputs: compiled(tf.convert_to_tensor(inputs, dtype="float32"))
+    if backend == "jax":
+        import jax
+
+        variables = list(variables)
+
+        def pure_loss(inputs, values):
+            with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+                return keras.ops.cast(_scalar(loss_fn(inputs)), "float32")
+
+        jax_value_and_gradient = jax.value_and_grad(pure_loss)
+        if jit:
+            jax_value_and_gradient = jax.jit(jax_value_and_gradient)
+
+        def call(inputs):
+            values = [variable.value for variable in variables]
+            return jax_value_and_gradient(jax.numpy.asarray(inputs, dtype="float32"), values)
+
+        return call
+    if backend == "torch":
+        import torch
+
+        def torch_value_and_gradient(inputs):
+            device = keras.backend.get_device() or "cpu"
+            if not isinstance(inputs, torch.Tensor):
+                inputs = torch.as_tensor(np.asarray(inputs, dtype="float32"))
+            tensor = inputs.detach().to(device=device, dtype=torch.float32).clone().requires_grad_(True)
+            loss = _scalar(loss_fn(tensor)).float()
+            loss.backward()
+            gradient = tensor.grad if tensor.grad is not None else torch.zeros_like(tensor)
+            return loss.detach(), gradient.detach()
+
+        return torch_value_and_gradient
+    raise NotImplementedError(
+        f"Input gradients are implemented for the tensorflow, jax and torch backends. Received: backend={backend!r}"
+    )
+
+
+def resolve_jit_compile(jit_compile: bool | str = "auto") -> bool:
+    """Whether :func:`compiled_value_and_gradient` uses XLA on the active backend.
+
+    ``"auto"`` follows Keras's own rule for ``model.compile(jit_compile="auto")``:
+    XLA under JAX; under TensorFlow only when a GPU is present (TensorFlow's
+    XLA is often slower than its own graphs on a CPU); never under PyTorch.
+    """
+    import keras
+
+    if not (isinstance(jit_compile, str) and jit_compile == "auto"):
+        if not isinstance(jit_compile, (bool, np.bool_)):
+            raise TypeError(
+                f'Expected `jit_compile` to be "auto", True or False. Received: jit_compile={jit_compile!r}'
+            )
+    backend = keras.backend.backend()
+    if backend == "torch":
+        return False
+    if jit_compile != "auto":
+        return bool(jit_compile)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_physical_devices("GPU"))
+    return True
 
 
 def _scalar(value):

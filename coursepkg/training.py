@@ -240,8 +240,10 @@ def configure_precision(policy: str = AUTO) -> str:
       under the TensorFlow backend with oneDNN: ``"mixed_bfloat16"``. bfloat16
       keeps float32's 8-bit exponent (same range, so no loss scaling) and
       7 bits of mantissa (about 2 to 3 significant digits). On such processors
-      TensorFlow trains a small CNN 1.4 to 4 times faster than in float32
-      (``benchmarks/README.md``);
+      TensorFlow trains a CNN of ordinary convolutions 1.4 to 4 times faster
+      than in float32 (``benchmarks/README.md``); depthwise convolutions and
+      normalisation layers can be slower, so a network made of them (the
+      EfficientNet chapter) is better left in float32;
     * anything else, and every CPU under JAX or PyTorch (whose CPU kernels gain
       nothing from bfloat16): ``"float32"``.
 

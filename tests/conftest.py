@@ -1,6 +1,7 @@
 """Shared fixtures: the real data in ../shared/data, a private Keras cache, no network.
 
-The real data (the MNIST test set and the FSDD archive, see ../shared/data/README.md)
+The real data (the MNIST test set, the FSDD archive and CIFAR-10 as JPEG files,
+see ../shared/data/README.md)
 is read where it lies and never copied into the project; tests that need it skip
 with a reason when the folder is absent, so the suite passes on a fresh clone.
 """
@@ -15,6 +16,9 @@ import pytest
 SHARED_DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
 FSDD_ARCHIVE = SHARED_DATA / "fsdd-v1.0.10" / "v1.0.10.tar.gz"
 MNIST_T10K = SHARED_DATA / "mnist-t10k"
+CIFAR10_ARCHIVE = SHARED_DATA / "cifar10-jpeg" / "cifar10-jpeg.tar.gz"
+IMAGENET_CLASS_INDEX = SHARED_DATA / "imagenet" / "imagenet_class_index.json"
+PAINTINGS_DIR = SHARED_DATA / "paintings"
 
 
 def _require(path: pathlib.Path) -> pathlib.Path:
@@ -39,6 +43,34 @@ def mnist_t10k_dir(shared_data) -> pathlib.Path:
 def fsdd_archive(shared_data) -> pathlib.Path:
     """The FSDD v1.0.10 tag archive."""
     return _require(FSDD_ARCHIVE)
+
+
+@pytest.fixture(scope="session")
+def fsdd_dataset(fsdd_archive, tmp_path_factory):
+    """FSDD's 3,000 recordings (an AudioDataset), unpacked once per session into a private cache."""
+    from coursepkg import audio
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KERAS_HOME", str(tmp_path_factory.mktemp("fsdd_dataset_keras_home")))
+        return audio.load_fsdd(archive=fsdd_archive)
+
+
+@pytest.fixture(scope="session")
+def cifar10_archive(shared_data) -> pathlib.Path:
+    """CIFAR-10's 60,000 images as JPEG files in a .tar.gz (official split)."""
+    return _require(CIFAR10_ARCHIVE)
+
+
+@pytest.fixture(scope="session")
+def imagenet_class_index(shared_data) -> pathlib.Path:
+    """Keras's imagenet_class_index.json, byte for byte (the 1,000 ImageNet class names)."""
+    return _require(IMAGENET_CLASS_INDEX)
+
+
+@pytest.fixture(scope="session")
+def paintings_dir(shared_data) -> pathlib.Path:
+    """The style-transfer images (starry_night.jpg, skrik.jpg, tuebingen.jpg) as published."""
+    return _require(PAINTINGS_DIR)
 
 
 @pytest.fixture

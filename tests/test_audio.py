@@ -324,3 +324,130 @@ def test_log_mel_spectrogram_of_a_real_recording(fsdd):
 def test_log_mel_spectrogram_rejects_non_1d_input(shape):
     with pytest.raises(ValueError, match="waveform"):
         audio.log_mel_spectrogram(np.zeros(shape, dtype=np.float32))
+
+
+def test_log_mel_spectrogram_checks_its_settings_itself():
+    waveform = _chirp(0.5)
+    with pytest.raises(ValueError, match=r"Received: sample_rate=0"):
+        audio.log_mel_spectrogram(waveform, sample_rate=0)
+    with pytest.raises(ValueError, match=r"Received: hop_length=-64"):
+        audio.log_mel_spectrogram(waveform, hop_length=-64)
+    with pytest.raises(ValueError, match=r"Received: n_fft=0"):
+        audio.log_mel_spectrogram(waveform, n_fft=0)
+    with pytest.raises(ValueError, match=r"Received: duration=nan"):
+        audio.log_mel_spectrogram(waveform, duration=float("nan"))
+    with pytest.raises(ValueError, match="finite"):
+        audio.log_mel_spectrogram(np.full(100, np.inf, dtype=np.float32))
+
+
+# --------------------------------------------------------------------------- pad_or_crop
+
+
+@pytest.mark.parametrize(
+    ("waveform", "length", "mode", "expected"),
+    [
+        ([1, 2, 3], 6, "centre", [0, 1, 2, 3, 0, 0]),
+        ([1, 2, 3], 7, "centre", [0, 0, 1, 2, 3, 0, 0]),
+        ([1, 2, 3], 6, "start", [1, 2, 3, 0, 0, 0]),
+        ([1, 2, 3, 4, 5], 2, "centre", [2, 3]),
+        ([1, 2, 3, 4, 5, 6], 3, "centre", [2, 3, 4]),
+        ([1, 2, 3, 4, 5], 2, "start", [1, 2]),
+        ([1, 2, 3], 3, "centre", [1, 2, 3]),
+        ([1, 2, 3], 3, "start", [1, 2, 3]),
+    ],
+)
+def test_pad_or_crop_exact_values(waveform, length, mode, expected):
+    result = audio.pad_or_crop([np.array(waveform, dtype=np.float32)], length, mode=mode)
+    assert result.dtype == np.float32 and result.shape == (1, length)
+    np.testing.assert_array_equal(result[0], expected)
+
+
+def test_pad_or_crop_many_recordings_and_a_2d_array():
+    rng = np.random.default_rng(0)
+    recordings = [rng.standard_normal(size).astype(np.float32) for size in (10, 8000, 12000, 1)]
+    result = audio.pad_or_crop(recordings, 8000)
+    assert result.shape == (4, 8000)
+    np.testing.assert_array_equal(result[0, 3995:4005], recordings[0])
+    assert not result[0, :3995].any() and not result[0, 4005:].any()
+    np.testing.assert_array_equal(result[1], recordings[1])
+    np.testing.assert_array_equal(result[2], recordings[2][2000:10000])
+    assert result[3, 3999] == recordings[3][0] and np.count_nonzero(result[3]) == 1
+    as_array = audio.pad_or_crop(np.stack([recordings[1], recordings[1]]), 100, mode="start")
+    np.testing.assert_array_equal(as_array, np.stack([recordings[1][:100]] * 2))
+    int16 = audio.pad_or_crop([np.array([1, -2], dtype=np.int16)], 2)  # integers become float32
+    assert int16.dtype == np.float32 and int16.tolist() == [[1.0, -2.0]]
+
+
+@pytest.mark.parametrize(
+    ("waveforms", "kwargs", "error", "match"),
+    [
+        ([np.zeros(5)], {"length": 0}, ValueError, r"`length` to be an integer in \[1, "),
+        ([np.zeros(5)], {"length": 10.0}, TypeError, "length"),
+        ([np.zeros(5)], {"length": 10, "mode": "end"}, ValueError, "mode"),
+        (np.zeros(5), {"length": 10}, ValueError, r"wrap a single recording in a list"),
+        (np.zeros((2, 3, 4)), {"length": 10}, ValueError, "2-D"),
+        ([np.zeros((2, 3))], {"length": 10}, ValueError, r"waveforms\[0\]"),
+        ([np.zeros(3), np.array([1.0, np.inf])], {"length": 10}, ValueError, r"finite.*waveforms\[1\]"),
+        ([np.array(["a"])], {"length": 10}, ValueError, "real numbers"),
+        ([np.array([1j])], {"length": 10}, ValueError, "real numbers"),
+        ([], {"length": 10}, ValueError, "at least one recording"),
+        (None, {"length": 10}, TypeError, "waveforms"),
+        ([np.zeros(3)] * 100, {"length": 10**8}, ValueError, "at most"),
+    ],
+)
+def test_pad_or_crop_rejects_bad_arguments(waveforms, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        audio.pad_or_crop(waveforms, **kwargs)
+
+
+# --------------------------------------------------------------------------- splits
+
+
+def test_real_fsdd_official_and_speaker_splits(fsdd):
+    _, dataset = fsdd
+    official = dataset.split()
+    assert (len(official.train), len(official.test)) == (2700, 300)
+    assert official.train.dtype == official.test.dtype == np.int64
+    np.testing.assert_array_equal(np.sort(np.concatenate(official)), np.arange(3000))
+    assert set(dataset.takes[official.test].tolist()) == set(range(5))
+    assert dataset.takes[official.train].min() == 5
+    np.testing.assert_array_equal(official.test, np.flatnonzero(dataset.is_test))
+    for speaker in audio.FSDD_SPEAKERS:
+        held_out = dataset.split("speaker", test_speaker=speaker)
+        assert (len(held_out.train), len(held_out.test)) == (2500, 500)
+        assert set(dataset.speakers[held_out.test].tolist()) == {speaker}
+        assert speaker not in set(dataset.speakers[held_out.train].tolist())
+        assert len(set(dataset.speakers[held_out.train].tolist())) == 5
+        np.testing.assert_array_equal(np.sort(np.concatenate(held_out)), np.arange(3000))
+        assert np.bincount(dataset.labels[held_out.test]).tolist() == [50] * 10
+
+
+def _small_dataset() -> audio.AudioDataset:
+    speakers = np.array(["ann", "bob", "ann", "bob", "cy"])
+    return audio.AudioDataset(
+        [np.zeros(10, dtype=np.float32)] * 5, np.arange(5, dtype=np.int64), speakers,
+        np.array([0, 7, 12, 3, 40], dtype=np.int64), 8000, "made up",
+    )  # fmt: skip
+
+
+def test_split_of_a_small_dataset():
+    dataset = _small_dataset()
+    assert [part.tolist() for part in dataset.split("official")] == [[1, 2, 4], [0, 3]]
+    assert [part.tolist() for part in dataset.split("speaker", "bob")] == [[0, 2, 4], [1, 3]]
+    train, test = dataset.split(kind="speaker", test_speaker="cy")
+    assert train.tolist() == [0, 1, 2, 3] and test.tolist() == [4]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"kind": "random"}, ValueError, r"`kind` to be one of \('official', 'speaker'\)"),
+        ({"kind": "speaker"}, ValueError, "test_speaker"),
+        ({"kind": "speaker", "test_speaker": "theo"}, ValueError, r"Received: test_speaker='theo'"),
+        ({"kind": "speaker", "test_speaker": 3}, TypeError, "test_speaker"),
+        ({"kind": "official", "test_speaker": "ann"}, ValueError, "only used with kind='speaker'"),
+    ],
+)
+def test_split_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        _small_dataset().split(**kwargs)

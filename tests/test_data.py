@@ -1,10 +1,14 @@
-"""Image datasets: IDX parsing against the real MNIST files, offline fallbacks, generated shapes."""
+"""Image datasets: IDX parsing against the real MNIST files, CIFAR-10 from its JPEG copy and
+its cache, offline fallbacks, generated shapes."""
 
 from __future__ import annotations
 
 import gzip
+import io
 import pathlib
 import struct
+import tarfile
+import zipfile
 
 import numpy as np
 import pytest
@@ -336,7 +340,8 @@ def test_make_shapes_rejects_bad_arguments(kwargs, match):
         (data.load_fashion_mnist, "Fashion-MNIST", (28, 28)),
     ],
 )
-def test_cifar10_and_fashion_mnist_fall_back_to_shapes(offline, capsys, loader, name, shape):
+def test_cifar10_and_fashion_mnist_fall_back_to_shapes(offline, monkeypatch, capsys, loader, name, shape):
+    monkeypatch.delenv(data.CIFAR10_ARCHIVE_ENV_VAR, raising=False)  # `make test` sets it
     dataset = loader(n_fallback=(30, 20))
     out = capsys.readouterr().out
     assert "FALLBACK" in out and name in out
@@ -347,6 +352,343 @@ def test_cifar10_and_fashion_mnist_fall_back_to_shapes(offline, capsys, loader, 
     assert dataset.class_names == data.SHAPE_CLASSES
     with pytest.raises(DownloadError):
         loader(fallback=False)
+
+
+# --------------------------------------------------------------------------- CIFAR-10 as JPEG files
+
+# Mean pixel of each colour channel over keras.datasets.cifar10's 50,000 training images
+# (0.4914, 0.4822, 0.4465 in [0, 1] units, the normalisation constants widely quoted for CIFAR-10).
+CIFAR10_TRAIN_CHANNEL_MEANS = [125.3, 123.0, 113.9]
+
+# One colour per class, far apart, so that a decoded image's class can be read from its pixels.
+CLASS_COLOURS = np.array(
+    [[230, 25, 25], [25, 230, 25], [25, 25, 230], [230, 230, 25], [230, 25, 230],
+     [25, 230, 230], [240, 240, 240], [20, 20, 20], [128, 64, 0], [0, 128, 64]],
+)  # fmt: skip
+
+
+def _jpeg_bytes(image: np.ndarray, quality: int = 95) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def cifar10_jpeg_members(per_class=(3, 2), seed=0) -> dict[str, bytes]:
+    """The files of a small CIFAR-10-like archive: each class's images are its colour plus noise."""
+    rng = np.random.default_rng(seed)
+    members = {"README.md": b"a synthetic CIFAR-10 archive for the tests\n"}
+    for split, count in zip(("train", "test"), per_class):
+        for label, class_name in enumerate(data.CIFAR10_CLASSES):
+            for index in range(count):
+                noise = rng.integers(-12, 13, size=(32, 32, 3))
+                image = np.clip(CLASS_COLOURS[label] + noise, 0, 255).astype(np.uint8)
+                members[f"{split}/{class_name}/{index:04d}.jpg"] = _jpeg_bytes(image)
+    return members
+
+
+def write_tar_gz(path: pathlib.Path, members: dict[str, bytes] | list, order_seed=None) -> pathlib.Path:
+    """Write ``(name, content)`` pairs into a .tar.gz, with folder entries, optionally shuffled."""
+    items = list(members.items()) if isinstance(members, dict) else list(members)
+    if order_seed is not None:
+        items = [items[index] for index in np.random.default_rng(order_seed).permutation(len(items))]
+    with tarfile.open(path, "w:gz") as tar:
+        for folder in sorted({name.rsplit("/", 1)[0] for name, _ in items if "/" in name}):
+            info = tarfile.TarInfo(folder)
+            info.type = tarfile.DIRTYPE
+            tar.addfile(info)
+        for name, content in items:
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    return path
+
+
+@pytest.fixture
+def small_cifar10_archive(tmp_path) -> pathlib.Path:
+    """A CIFAR-10-like .tar.gz with 3 train and 2 test images per class."""
+    return write_tar_gz(tmp_path / "small-cifar10.tar.gz", cifar10_jpeg_members(), order_seed=1)
+
+
+def _label_from_colour(images: np.ndarray) -> np.ndarray:
+    means = images.reshape(len(images), -1, 3).mean(axis=1)  # (n, 3)
+    return np.argmin(((means[:, None, :] - CLASS_COLOURS[None]) ** 2).sum(-1), axis=1)
+
+
+def test_read_cifar10_jpeg_decodes_labels_and_pixels(small_cifar10_archive):
+    from PIL import Image
+
+    x_train, y_train, x_test, y_test = data.read_cifar10_jpeg(small_cifar10_archive, per_class=(3, 2))
+    assert x_train.shape == (30, 32, 32, 3) and x_test.shape == (20, 32, 32, 3)
+    assert x_train.dtype == np.uint8 and x_test.dtype == np.uint8
+    assert y_train.dtype == np.int64 and y_test.dtype == np.int64
+    assert np.bincount(y_train).tolist() == [3] * 10 and np.bincount(y_test).tolist() == [2] * 10
+    # every image goes with its label, and the pixels are PIL's decoding of the file
+    np.testing.assert_array_equal(_label_from_colour(x_train), y_train)
+    np.testing.assert_array_equal(_label_from_colour(x_test), y_test)
+    members = cifar10_jpeg_members()
+    references = [
+        np.asarray(Image.open(io.BytesIO(members[f"train/{name}/{index:04d}.jpg"])))
+        for name in data.CIFAR10_CLASSES for index in range(3)
+    ]  # fmt: skip
+    assert _sorted_rows(x_train) == _sorted_rows(np.stack(references))
+    # shuffled, not sorted by class (a prefix is close to class-balanced)
+    assert not np.all(np.diff(y_train) >= 0)
+
+
+def test_read_cifar10_jpeg_order_does_not_depend_on_the_archive(small_cifar10_archive, tmp_path):
+    other_order = write_tar_gz(tmp_path / "other-order.tar.gz", cifar10_jpeg_members(), order_seed=2)
+    first = data.read_cifar10_jpeg(small_cifar10_archive, per_class=(3, 2))
+    again = data.read_cifar10_jpeg(other_order, per_class=(3, 2))
+    for array, same in zip(first, again):
+        np.testing.assert_array_equal(array, same)
+
+
+def _truncated(content: bytes) -> bytes:
+    return content[: len(content) // 2]
+
+
+@pytest.mark.parametrize(
+    ("case", "match"),
+    [
+        ("missing_image", "Expected 3 train images of each class"),
+        ("extra_test_image", "Expected 2 test images of each class"),
+        ("unknown_class", "class folders"),
+        ("wrong_size", "32x32 RGB"),
+        ("grey_image", "32x32 RGB"),
+        ("not_a_jpeg", "readable JPEG"),
+        ("truncated_jpeg", "readable JPEG"),
+        ("duplicate", "twice"),
+        ("not_gzip", "tar.gz"),
+        ("truncated_gzip", "tar.gz"),
+    ],
+)
+def test_read_cifar10_jpeg_rejects_archives_that_are_not_cifar10(tmp_path, case, match):
+    members = cifar10_jpeg_members()
+    path = tmp_path / "bad.tar.gz"
+    grey = np.full((32, 32), 128, dtype=np.uint8)
+    if case == "missing_image":
+        del members["train/cat/0001.jpg"]
+    elif case == "extra_test_image":
+        members["test/ship/0099.jpg"] = members["test/ship/0000.jpg"]
+    elif case == "unknown_class":
+        members["train/unicorn/0000.jpg"] = members["train/cat/0000.jpg"]
+    elif case == "wrong_size":
+        members["train/dog/0002.jpg"] = _jpeg_bytes(np.zeros((31, 32, 3), dtype=np.uint8))
+    elif case == "grey_image":
+        members["test/frog/0001.jpg"] = _jpeg_bytes(grey)
+    elif case == "not_a_jpeg":
+        members["train/bird/0000.jpg"] = b"this is not a JPEG file"
+    elif case == "truncated_jpeg":
+        members["train/bird/0000.jpg"] = _truncated(members["train/bird/0000.jpg"])
+    if case == "duplicate":
+        write_tar_gz(path, [*members.items(), ("train/deer/0001.jpg", members["train/deer/0001.jpg"])])
+    elif case == "not_gzip":
+        path.write_bytes(b"plain text, whatever the name says")
+    elif case == "truncated_gzip":
+        path.write_bytes(_truncated(write_tar_gz(tmp_path / "good.tar.gz", members).read_bytes()))
+    else:
+        write_tar_gz(path, members)
+    with pytest.raises(ValueError, match=match):
+        data.read_cifar10_jpeg(path, per_class=(3, 2))
+
+
+def test_read_cifar10_jpeg_missing_file_is_an_os_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        data.read_cifar10_jpeg(tmp_path / "absent.tar.gz")
+
+
+@pytest.mark.parametrize(
+    ("per_class", "error", "match"),
+    [
+        ((3,), TypeError, "per_class"),
+        ("32", TypeError, "per_class"),
+        ((3, 2.0), TypeError, r"per_class\[1\]"),
+        ((0, 2), ValueError, r"per_class\[0\]"),
+        ((5001, 2), ValueError, r"per_class\[0\]"),
+    ],
+)
+def test_read_cifar10_jpeg_rejects_bad_per_class(small_cifar10_archive, per_class, error, match):
+    with pytest.raises(error, match=match):
+        data.read_cifar10_jpeg(small_cifar10_archive, per_class=per_class)
+
+
+def _cache_path(keras_home: pathlib.Path) -> pathlib.Path:
+    return keras_home / "datasets" / data.CIFAR10_JPEG_CACHE
+
+
+def _count_decodes(monkeypatch) -> list:
+    """Replace read_cifar10_jpeg by a wrapper that records each call."""
+    calls = []
+    decode = data.read_cifar10_jpeg
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return decode(*args, **kwargs)
+
+    monkeypatch.setattr(data, "read_cifar10_jpeg", counting)
+    return calls
+
+
+def _assert_same_dataset(first: data.ImageDataset, second: data.ImageDataset) -> None:
+    for name in ("x_train", "y_train", "x_test", "y_test"):
+        np.testing.assert_array_equal(getattr(first, name), getattr(second, name))
+
+
+def test_load_cifar10_jpeg_decodes_once_then_uses_the_cache(keras_home, small_cifar10_archive, monkeypatch, capsys):
+    calls = _count_decodes(monkeypatch)
+    first = data.load_cifar10_jpeg(small_cifar10_archive, per_class=(3, 2))
+    out = capsys.readouterr().out
+    assert len(calls) == 1 and "decoded 50 JPEG images" in out and str(_cache_path(keras_home)) in out
+    assert _cache_path(keras_home).is_file()
+    assert [path.name for path in _cache_path(keras_home).parent.iterdir()] == [data.CIFAR10_JPEG_CACHE]
+    second = data.load_cifar10_jpeg(small_cifar10_archive, per_class=(3, 2))
+    out = capsys.readouterr().out
+    assert len(calls) == 1, "the second call decoded the archive again instead of using the cache"
+    assert "decoded" not in out and "[real data]" in out
+    _assert_same_dataset(first, second)
+    assert not first.is_fallback and first.class_names == data.CIFAR10_CLASSES
+    assert "JPEG copy" in first.source and "differ slightly" in first.source
+    assert str(small_cifar10_archive) in first.source
+
+
+def _flip_a_pixel_byte(cache: pathlib.Path) -> None:
+    """Flip one byte inside the stored training images (not in a header the zip reader checks)."""
+    with zipfile.ZipFile(cache) as archive:
+        info = archive.getinfo("x_train.npy")
+    content = bytearray(cache.read_bytes())
+    name_length, extra_length = struct.unpack("<HH", content[info.header_offset + 26 : info.header_offset + 30])
+    data_start = info.header_offset + 30 + name_length + extra_length  # the .npy file, header first
+    content[data_start + 1000] ^= 0xFF  # .npy headers are at most a few hundred bytes
+    cache.write_bytes(bytes(content))
+
+
+@pytest.mark.parametrize(
+    "damage", ["truncated", "flipped_byte", "empty", "metadata_missing", "rewritten_with_a_changed_pixel"]
+)
+def test_load_cifar10_jpeg_rebuilds_a_damaged_cache(keras_home, small_cifar10_archive, monkeypatch, capsys, damage):
+    original = data.load_cifar10_jpeg(small_cifar10_archive, per_class=(3, 2))
+    cache = _cache_path(keras_home)
+    if damage == "truncated":
+        cache.write_bytes(_truncated(cache.read_bytes()))
+    elif damage == "flipped_byte":
+        _flip_a_pixel_byte(cache)
+    elif damage == "empty":
+        cache.write_bytes(b"")
+    elif damage == "metadata_missing":  # a valid .npz, but not one this module wrote
+        np.savez(cache, x_train=original.x_train)
+    else:  # a valid zip (its CRCs match) whose pixels differ from the sha256 recorded with them
+        with np.load(cache) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+        arrays["x_train"][3, 5, 7, 1] ^= 0x01
+        np.savez(cache, **arrays)
+    capsys.readouterr()
+    calls = _count_decodes(monkeypatch)
+    rebuilt = data.load_cifar10_jpeg(small_cifar10_archive, per_class=(3, 2))
+    out = capsys.readouterr().out
+    assert "are damaged" in out and "removed, decoding the archive again" in out
+    assert len(calls) == 1
+    _assert_same_dataset(original, rebuilt)
+    data.load_cifar10_jpeg(small_cifar10_archive, per_class=(3, 2))  # the rebuilt cache is good
+    assert len(calls) == 1 and "damaged" not in capsys.readouterr().out
+
+
+def test_load_cifar10_jpeg_rebuilds_the_cache_of_another_archive(keras_home, small_cifar10_archive, tmp_path, capsys):
+    data.load_cifar10_jpeg(small_cifar10_archive, per_class=(3, 2))
+    other = write_tar_gz(tmp_path / "other.tar.gz", cifar10_jpeg_members(seed=5))
+    capsys.readouterr()
+    dataset = data.load_cifar10_jpeg(other, per_class=(3, 2))
+    out = capsys.readouterr().out
+    assert "another archive" in out and "decoded 50 JPEG images" in out
+    _assert_same_dataset(dataset, data.ImageDataset(
+        "expected", *data.read_cifar10_jpeg(other, per_class=(3, 2)), (), "", False
+    ))  # fmt: skip
+
+
+def test_load_cifar10_jpeg_never_shows_a_half_written_cache(keras_home, small_cifar10_archive, monkeypatch, capsys):
+    cache = _cache_path(keras_home)
+    real_savez = np.savez
+
+    def savez_that_fails_halfway(file, **arrays):
+        assert not cache.exists()  # the file being written is not the cache itself,
+        written = [path.name for path in cache.parent.iterdir()]  # but a temporary file beside it
+        assert len(written) == 1 and written[0].endswith(".tmp")  # (os.replace is atomic in a folder)
+        real_savez(file, **arrays)
+        file.truncate(file.tell() // 2)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", savez_that_fails_halfway)
+    dataset = data.load_cifar10_jpeg(small_cifar10_archive, per_class=(3, 2))
+    out = capsys.readouterr().out
+    assert "could not cache" in out and "No space left" in out
+    assert len(dataset.x_train) == 30  # the decoded data are still returned
+    assert list(cache.parent.iterdir()) == []  # neither a cache nor a temporary file is left
+    monkeypatch.setattr(np, "savez", real_savez)
+    data.load_cifar10_jpeg(small_cifar10_archive, per_class=(3, 2))
+    assert cache.is_file() and "decoded" in capsys.readouterr().out
+
+
+def test_load_cifar10_reports_a_missing_archive_and_falls_back(offline, monkeypatch, tmp_path, capsys):
+    missing = tmp_path / "no-such-cifar10.tar.gz"
+    monkeypatch.setenv(data.CIFAR10_ARCHIVE_ENV_VAR, str(missing))
+    dataset = data.load_cifar10(n_fallback=(20, 10))
+    out = capsys.readouterr().out
+    assert f"${data.CIFAR10_ARCHIVE_ENV_VAR}={missing} could not be used" in out
+    assert "No such file" in out and "FALLBACK" in out
+    assert dataset.is_fallback and dataset.class_names == data.SHAPE_CLASSES
+    with pytest.raises(DownloadError, match="could not be used"):
+        data.load_cifar10(fallback=False)
+
+
+def test_load_cifar10_reports_an_archive_that_is_not_cifar10(offline, monkeypatch, small_cifar10_archive, capsys):
+    monkeypatch.setenv(data.CIFAR10_ARCHIVE_ENV_VAR, str(small_cifar10_archive))
+    dataset = data.load_cifar10(n_fallback=(20, 10))  # 3 images per class, not CIFAR-10's 5,000
+    out = capsys.readouterr().out
+    assert "could not be used" in out and "Expected 5,000 train images of each class" in out
+    assert "FALLBACK" in out and dataset.is_fallback
+    assert not _cache_path(offline).exists()
+
+
+@pytest.mark.slow
+def test_load_cifar10_from_the_real_jpeg_archive(offline, monkeypatch, cifar10_archive, capsys):
+    monkeypatch.setenv(data.CIFAR10_ARCHIVE_ENV_VAR, str(cifar10_archive))
+    dataset = data.load_cifar10()
+    out = capsys.readouterr().out
+    assert "could not be downloaded" in out and "decoded 60,000 JPEG images" in out
+    assert "[real data]" in out and "FALLBACK" not in out
+    assert not dataset.is_fallback and dataset.class_names == data.CIFAR10_CLASSES
+    assert dataset.x_train.shape == (50_000, 32, 32, 3) and dataset.x_test.shape == (10_000, 32, 32, 3)
+    assert dataset.x_train.dtype == np.uint8 and dataset.y_train.dtype == np.int64
+    assert np.bincount(dataset.y_train).tolist() == [5_000] * 10
+    assert np.bincount(dataset.y_test).tolist() == [1_000] * 10
+    assert np.bincount(dataset.y_train[:1000], minlength=10).min() >= 70  # prefixes are mixed
+    np.testing.assert_allclose(
+        dataset.x_train.reshape(-1, 3).mean(axis=0), CIFAR10_TRAIN_CHANNEL_MEANS, atol=1.0
+    )  # the JPEG copy is close to Keras's arrays
+    assert "quality ~75" in dataset.source and str(cifar10_archive) in dataset.source
+    calls = _count_decodes(monkeypatch)
+    again = data.load_cifar10(fallback=False)  # the JPEG copy is real data: no error
+    assert calls == [] and "decoded" not in capsys.readouterr().out
+    _assert_same_dataset(dataset, again)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"fallback": "no"}, TypeError, "`fallback`"),
+        ({"fallback": 0}, TypeError, "`fallback`"),
+        ({"n_fallback": 100}, TypeError, "`n_fallback`"),
+        ({"n_fallback": (100,)}, TypeError, "`n_fallback`"),
+        ({"n_fallback": (100, 2.5)}, TypeError, r"`n_fallback\[1\]`"),
+        ({"n_fallback": (0, 10)}, ValueError, r"`n_fallback\[0\]`"),
+        ({"n_fallback": (10**7, 10)}, ValueError, r"`n_fallback\[0\]`"),
+    ],
+)
+def test_load_cifar10_rejects_bad_arguments(offline, monkeypatch, kwargs, error, match):
+    monkeypatch.setattr(data.downloads, "keras_dataset", lambda name: pytest.fail("checked too late"))
+    with pytest.raises(error, match=match):
+        data.load_cifar10(**kwargs)
 
 
 # --------------------------------------------------------------------------- photographs

@@ -6,7 +6,11 @@ import keras
 import numpy as np
 import pytest
 
-from coursepkg.gradients import value_and_input_gradient
+from coursepkg.gradients import (
+    compiled_value_and_gradient,
+    resolve_jit_compile,
+    value_and_input_gradient,
+)
 
 
 def test_sum_of_squares():
@@ -100,3 +104,67 @@ def test_inputs_are_not_modified_and_lists_are_accepted():
     assert loss == pytest.approx(7.5)
     np.testing.assert_array_equal(gradient, np.sign(np.array(inputs, dtype=np.float32)))
     assert inputs == [[1.0, -2.0], [0.5, 4.0]]
+
+
+# --------------------------------------------------------------------------- compiled_value_and_gradient
+
+
+@pytest.mark.parametrize("jit_compile", ["auto", True, False])
+def test_compiled_matches_the_uncompiled_gradient(jit_compile):
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential(
+        [keras.Input((None, None, 2)), keras.layers.Conv2D(3, 3, activation="tanh"), keras.layers.BatchNormalization()]
+    )
+
+    def loss_fn(x):
+        return keras.ops.sum(model(x, training=False) ** 2)
+
+    compiled = compiled_value_and_gradient(loss_fn, variables=model.variables, jit_compile=jit_compile)
+    for shape in ((1, 6, 5, 2), (2, 7, 7, 2)):  # a new shape compiles again
+        inputs = np.random.default_rng(shape[1]).normal(size=shape).astype(np.float32)
+        loss, gradient = compiled(inputs)
+        expected_loss, expected_gradient = value_and_input_gradient(loss_fn, inputs)
+        assert tuple(keras.ops.shape(loss)) == () and tuple(keras.ops.shape(gradient)) == shape
+        np.testing.assert_allclose(float(keras.ops.convert_to_numpy(loss)), expected_loss, rtol=1e-5)
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(gradient), expected_gradient, rtol=1e-4, atol=1e-6)
+
+
+def test_compiled_function_sees_later_changes_of_the_weights():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, use_bias=False)])
+    compiled = compiled_value_and_gradient(lambda x: keras.ops.sum(model(x)), variables=model.variables)
+    inputs = np.ones((1, 4), dtype=np.float32)
+    compiled(inputs)  # compiled with the first weights
+    model.layers[0].kernel.assign(np.arange(4, dtype=np.float32).reshape(4, 1))
+    loss, gradient = compiled(inputs)
+    assert float(keras.ops.convert_to_numpy(loss)) == pytest.approx(6.0)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(gradient), [[0.0, 1.0, 2.0, 3.0]])
+
+
+def test_compiled_sum_of_squares_is_analytic():
+    inputs = np.random.default_rng(4).normal(size=(3, 4)).astype(np.float32)
+    loss, gradient = compiled_value_and_gradient(lambda x: keras.ops.sum(x**2))(inputs)
+    np.testing.assert_allclose(float(keras.ops.convert_to_numpy(loss)), np.sum(inputs.astype(np.float64) ** 2), rtol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(gradient), 2 * inputs, rtol=1e-6)
+
+
+def test_compiled_arguments_are_checked():
+    with pytest.raises(TypeError, match="loss_fn"):
+        compiled_value_and_gradient("sum")
+    with pytest.raises(TypeError, match="jit_compile"):
+        compiled_value_and_gradient(keras.ops.sum, jit_compile="yes")
+    with pytest.raises(TypeError, match="jit_compile"):
+        compiled_value_and_gradient(keras.ops.sum, jit_compile=1)
+    with pytest.raises(ValueError, match="scalar"):
+        compiled_value_and_gradient(lambda x: x * 2)(np.ones((2, 2), dtype=np.float32))
+
+
+def test_resolve_jit_compile_follows_keras():
+    backend = keras.backend.backend()
+    assert resolve_jit_compile(True) is (backend != "torch")
+    assert resolve_jit_compile(False) is False
+    if backend == "jax":
+        assert resolve_jit_compile("auto") is True
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        assert resolve_jit_compile("auto") is bool(tf.config.list_physical_devices("GPU"))
