@@ -188,7 +188,7 @@ def test_style_transfer_losses_against_numpy(normalisation):
     image = np.random.default_rng(13).random((16, 16, 3)).astype(np.float32)
 
     def maps(picture, name):
-        extractor = keras.Model(model.inputs, model.get_layer(name).output)
+        extractor = keras.Model(model.input, model.get_layer(name).output)
         return numpy(extractor(2.0 * picture[np.newaxis].astype(np.float32) - 1.0))
 
     expected_content = numpy_content_loss(maps(content / 255, "block2_conv2"), maps(image, "block2_conv2"), normalisation)
@@ -300,7 +300,7 @@ def test_deep_dream_raises_the_layers_activation():
     assert dream.shape == (40, 48, 3) and dream.dtype == np.float32
     assert 0.0 <= dream.min() and dream.max() <= 1.0
     assert objectives.shape == (2 * 4 + 1,)
-    extractor = keras.Model(model.inputs, model.get_layer("block2_conv1").output)
+    extractor = keras.Model(model.input, model.get_layer("block2_conv1").output)
 
     def objective(picture):  # mean(a^2) / 2: its gradient with respect to a is a
         return 0.5 * np.mean(numpy(extractor(picture[np.newaxis].astype(np.float32))) ** 2)
@@ -315,7 +315,7 @@ def test_deep_dream_without_octaves_or_jitter_is_plain_normalised_ascent():
     image = np.full((16, 16, 3), 0.5, dtype=np.float32) + 0.1 * np.random.default_rng(17).random((16, 16, 3)).astype(
         np.float32
     )
-    extractor = keras.Model(model.inputs, model.get_layer("block1_conv1").output)
+    extractor = keras.Model(model.input, model.get_layer("block1_conv1").output)
 
     dream, _ = deep_dream(model, image, "block1_conv1", steps=1, step_size=0.01, octaves=1, jitter=0)
     # one step by hand, with the uncompiled gradient of the tested gradients module
