@@ -243,7 +243,7 @@ def configure_precision(policy: str = AUTO) -> str:
       TensorFlow trains a CNN of ordinary convolutions 1.4 to 4 times faster
       than in float32 (``benchmarks/README.md``); depthwise convolutions and
       normalisation layers can be slower, so a network made of them (the
-      EfficientNet chapter) is better left in float32;
+      Xception, EfficientNet and ConvNeXt chapters) is better left in float32;
     * anything else, and every CPU under JAX or PyTorch (whose CPU kernels gain
       nothing from bfloat16): ``"float32"``.
 
