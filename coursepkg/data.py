@@ -19,7 +19,6 @@ import collections.abc
 import contextlib
 import dataclasses
 import gzip
-import hashlib
 import io
 import json
 import os
@@ -436,14 +435,6 @@ def read_cifar10_jpeg(
     return tuple(arrays)
 
 
-def _sha256_of_file(path: pathlib.Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _cifar10_arrays_problem(arrays, per_class: tuple[int, int], sha256: str) -> str | None:
     """What is wrong with cached arrays (shapes, dtypes, counts, hash), or ``None``."""
     n_classes = len(CIFAR10_CLASSES)
@@ -527,7 +518,7 @@ def load_cifar10_jpeg(
     """
     archive = _check_path("archive", archive)
     per_class = _check_pair("per_class", per_class, CIFAR10_PER_CLASS)
-    archive_sha256 = _sha256_of_file(archive)  # about 0.1 s for the 20 MB archive
+    archive_sha256 = downloads.file_hash(archive)  # about 0.1 s for the 20 MB archive
     cache = downloads.cache_dir() / "datasets" / CIFAR10_JPEG_CACHE
     arrays = _read_cifar10_cache(cache, archive_sha256, per_class)
     if arrays is None:

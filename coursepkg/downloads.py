@@ -128,6 +128,15 @@ def keras_dataset(name: str):
 # --------------------------------------------------------------------------- caches of computed arrays
 
 
+def file_hash(path: pathlib.Path, algorithm: str = "sha256") -> str:
+    """The hex digest of a file, read in 1 MiB blocks; ``algorithm`` is ``"sha256"`` or ``"md5"``."""
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def sha256_of_arrays(*arrays) -> str:
     """SHA-256 of NumPy arrays' dtypes, shapes and bytes: the fingerprint a cache stores."""
     import numpy as np

@@ -34,7 +34,6 @@ Every call prints one line with the image's source, credit and licence.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import pathlib
 
@@ -101,14 +100,6 @@ class PaintingFileError(ValueError):
     """A staged image whose sha256 is not the published file's: refused, never used."""
 
 
-def _sha256(path: pathlib.Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _staged(painting: Painting) -> tuple[pathlib.Path | None, str]:
     """The verified staged file, or ``None`` and why there is none."""
     folder = os.environ.get(PAINTINGS_DIR_ENV_VAR)
@@ -119,7 +110,7 @@ def _staged(painting: Painting) -> tuple[pathlib.Path | None, str]:
     path = pathlib.Path(folder) / painting.file_name
     if not path.is_file():
         return None, f"{painting.file_name} is not in ${PAINTINGS_DIR_ENV_VAR}={folder}"
-    found = _sha256(path)
+    found = downloads.file_hash(path)
     if found != painting.sha256:
         raise PaintingFileError(
             f"Refused {path}: its sha256 is {found}, expected {painting.sha256} (the file published "

@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import json
 import os
 import pathlib
@@ -389,18 +388,9 @@ def _algorithm(expected_hash: str) -> str:
     return "sha256" if len(expected_hash) == 64 else "md5"
 
 
-def _file_hash(path: pathlib.Path, algorithm: str) -> str:
-    """The hex digest of the file, ``algorithm`` being ``"md5"`` or ``"sha256"``."""
-    digest = hashlib.new(algorithm)
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _check_hash(path: pathlib.Path, expected: str, what: str) -> None:
     algorithm = _algorithm(expected)
-    found = _file_hash(path, algorithm)
+    found = downloads.file_hash(path, algorithm)
     if found != expected:
         raise WeightsFileError(
             f"Refused {what} {path}: its {algorithm} is {found}, expected {expected} "
@@ -544,10 +534,10 @@ def install_imagenet_class_index() -> pathlib.Path | None:
     local = _local_class_index()
     if local is not None:
         _check_hash(local, CLASS_INDEX_MD5, "the ImageNet class index")
-        if not (cached.is_file() and _file_hash(cached, "md5") == CLASS_INDEX_MD5):
+        if not (cached.is_file() and downloads.file_hash(cached, "md5") == CLASS_INDEX_MD5):
             _copy_atomically(local, cached)
         return cached
-    if cached.is_file() and _file_hash(cached, "md5") == CLASS_INDEX_MD5:
+    if cached.is_file() and downloads.file_hash(cached, "md5") == CLASS_INDEX_MD5:
         return cached
     try:
         return downloads.fetch(CLASS_INDEX_FILE, CLASS_INDEX_URL, CLASS_INDEX_MD5, cache_subdir="models")
@@ -678,7 +668,7 @@ def load_standin(key: str, input_shape=None, include_top: bool = True, pooling: 
             f"The stand-in weights {path} are missing: reinstall coursepkg, or run "
             "scripts/train_standins.py to train them again."
         )
-    found = _file_hash(path, "sha256")
+    found = downloads.file_hash(path, "sha256")
     if found != standin.weights_sha256:
         raise WeightsFileError(
             f"Refused the stand-in weights {path}: their sha256 is {found}, expected "
