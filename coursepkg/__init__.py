@@ -7,7 +7,27 @@ functions that need them, so ``import coursepkg`` is quick.
 
 __version__ = "0.1.0"
 
+from coursepkg.attacks import (
+    AttackResult,
+    SmallestEpsilonResult,
+    accuracy_under_attack,
+    basic_iterative,
+    epsilon_text,
+    fgsm,
+    iterative_least_likely,
+    perturbation_norms,
+    pgd,
+    smallest_epsilon,
+)
 from coursepkg.audio import AudioDataset, AudioSplit, load_fsdd, log_mel_spectrogram, pad_or_crop
+from coursepkg.blackbox import (
+    OnePixelResult,
+    QueryBudgetExceeded,
+    SubstituteResult,
+    one_pixel,
+    substitute_attack,
+    train_substitute,
+)
 from coursepkg.checking import CheckResult, check, evaluate
 from coursepkg.config import (
     DeviceInfo,
@@ -50,6 +70,13 @@ from coursepkg.descriptors import (
     precision_at_k,
 )
 from coursepkg.downloads import DownloadError
+from coursepkg.fooling import (
+    FoolingImageResult,
+    UniversalPerturbationResult,
+    fooling_image,
+    fooling_rate,
+    universal_perturbation,
+)
 from coursepkg.gradients import compiled_value_and_gradient, value_and_input_gradient
 from coursepkg.paintings import PAINTINGS, PaintingFileError, generated_texture, load_painting
 from coursepkg.plotting import (
@@ -64,9 +91,11 @@ from coursepkg.spectrograms import frame_signal, log_mel_batch, mfcc_batch, stft
 from coursepkg.style import (
     StyleTransfer,
     StyleTransferResult,
+    adaptive_instance_normalisation,
     content_loss,
     deep_dream,
     gram_matrix,
+    octave_sizes,
     style_loss,
     total_variation_loss,
 )
@@ -107,6 +136,13 @@ def __getattr__(name):
 __all__ = [
     "AudioDataset",
     "AudioSplit",
+    "AttackResult",
+    "FoolingImageResult",
+    "OnePixelResult",
+    "QueryBudgetExceeded",
+    "SmallestEpsilonResult",
+    "SubstituteResult",
+    "UniversalPerturbationResult",
     "CLASSIC_FILTERS",
     "CheckResult",
     "DeviceInfo",
@@ -125,11 +161,29 @@ __all__ = [
     "activations",
     "add_noise",
     "audio_layers",
+    "accuracy_under_attack",
+    "attacks",
+    "basic_iterative",
+    "blackbox",
+    "epsilon_text",
+    "fgsm",
+    "fooling_image",
+    "fooling_rate",
+    "fooling",
+    "iterative_least_likely",
+    "one_pixel",
+    "perturbation_norms",
+    "pgd",
+    "smallest_epsilon",
+    "substitute_attack",
+    "train_substitute",
+    "universal_perturbation",
     "block_descriptors",
     "check",
     "classic_filter",
     "compiled_value_and_gradient",
     "configure_precision",
+    "adaptive_instance_normalisation",
     "content_loss",
     "conv2d_params",
     "conv_output_size",
@@ -185,6 +239,7 @@ __all__ = [
     "seed_everything",
     "setup",
     "stft",
+    "octave_sizes",
     "style_loss",
     "time_mask",
     "time_shift",

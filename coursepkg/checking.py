@@ -287,3 +287,37 @@ def compare_function(
         if problems:
             return problems
     return []
+
+
+def compare_scalar_function(
+    function: Any,
+    reference: Callable,
+    cases: Sequence[tuple[tuple, str]],
+    what: str,
+    rel_tol: float = 1e-6,
+    abs_tol: float = 1e-9,
+) -> list[str]:
+    """As :func:`compare_function`, for a function that returns one number (a loss, a rate).
+
+    Array arguments reach the function as copies, other arguments as they are;
+    a result of size 1 (a 0-d array, a NumPy scalar) counts as a number.
+
+    Returns:
+        Problems on the first failing case (later cases are not run).
+    """
+    if not callable(function):
+        return [f"{what} should be a function; received {describe(function)}"]
+    for args, description in cases:
+        copies = [np.array(arg, copy=True) if isinstance(arg, np.ndarray) else arg for arg in args]
+        try:
+            result = function(*copies)
+        except Exception as error:
+            return [f"{what} raised {type(error).__name__} on {description}: {error}"]
+        if any(result is marker for marker in NOT_ANSWERED):
+            raise NotAnswered(what)
+        if np.size(result) == 1 and not isinstance(result, (str, bytes)):
+            result = np.asarray(result).item()
+        problems = compare_number(result, reference(*args), f"{what} on {description}", rel_tol, abs_tol)
+        if problems:
+            return problems
+    return []

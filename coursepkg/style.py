@@ -360,6 +360,49 @@ def total_variation_loss(images, kind: str = "anisotropic", beta: float = 2.5):
     return keras.ops.sum(keras.ops.power(down + right, beta / 2.0))
 
 
+def adaptive_instance_normalisation(content_features, style_features, epsilon: float = 1e-5):
+    """AdaIN: give the content's feature maps the mean and standard deviation of the style's, channel by channel.
+
+    Introduced in: book/17_style_transfer.ipynb
+
+    Reference:
+        X. Huang and S. Belongie, [Arbitrary Style Transfer in Real-time with
+        Adaptive Instance Normalization](https://arxiv.org/abs/1703.06868), ICCV 2017, equation 8.
+
+    ``AdaIN(x, y) = sigma(y) * (x - mu(x)) / sigma(x) + mu(y)``, where ``mu`` and
+    ``sigma`` are the mean and the standard deviation of each channel over the
+    locations of one image, ``sigma = sqrt(variance + epsilon)``. Two numbers per
+    channel summarise the style here, where Gatys's Gram matrix keeps all the
+    correlations between channels; a decoder trained to invert the encoder
+    turns the result into an image in one forward pass.
+
+    Args:
+        content_features: ``(batch, height, width, channels)``.
+        style_features: ``(batch, height_s, width_s, channels)``: the same batch
+            size and channels, any size.
+        epsilon: added to the variances, 0 to 1 (0 only for maps that are
+            nowhere constant).
+
+    Returns:
+        float32 backend tensor shaped like ``content_features``.
+    """
+    import keras
+
+    epsilon = validation.check_float("epsilon", epsilon, 0.0, 1.0)
+    content = _feature_maps("content_features", content_features)
+    style = _feature_maps("style_features", style_features)
+    content_shape, style_shape = tuple(keras.ops.shape(content)), tuple(keras.ops.shape(style))
+    if content_shape[0] != style_shape[0] or content_shape[-1] != style_shape[-1]:
+        raise ValueError(
+            "Expected `content_features` and `style_features` to have the same batch size and channels. "
+            f"Received: shapes {content_shape} and {style_shape}"
+        )
+    content_mean, content_variance = keras.ops.moments(content, axes=(1, 2), keepdims=True)
+    style_mean, style_variance = keras.ops.moments(style, axes=(1, 2), keepdims=True)
+    normalised = (content - content_mean) / keras.ops.sqrt(content_variance + epsilon)
+    return normalised * keras.ops.sqrt(style_variance + epsilon) + style_mean
+
+
 # --------------------------------------------------------------------------- style transfer
 
 
@@ -726,6 +769,40 @@ def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return keras.ops.convert_to_numpy(resized)[0].astype(np.float32)
 
 
+def octave_sizes(shape, octaves: int = 4, octave_scale: float = 1.4) -> list[tuple[int, int]]:
+    """The image sizes at which :func:`deep_dream` works, smallest first.
+
+    Introduced in: book/17_style_transfer.ipynb
+
+    Octave ``k`` (counted from the last) has the size of the image divided by
+    ``octave_scale ** k``, rounded to whole pixels; the last octave is the
+    image's own size.
+
+    Args:
+        shape: ``(height, width)`` of the image (extra trailing dimensions, such
+            as channels, are ignored), each 1 to 4,096.
+        octaves: number of scales, 1 to 10.
+        octave_scale: ratio between two consecutive scales, 1 to 4.
+
+    Returns:
+        ``octaves`` pairs ``(height, width)``.
+
+    Example:
+        >>> octave_sizes((300, 400), octaves=3, octave_scale=2.0)
+        [(75, 100), (150, 200), (300, 400)]
+    """
+    if not isinstance(shape, (tuple, list)) or len(shape) < 2:
+        raise TypeError(f"Expected `shape` to be a pair (height, width). Received: shape={shape!r}")
+    height = validation.check_int("shape[0]", shape[0], low=1, high=MAX_IMAGE_SIDE)
+    width = validation.check_int("shape[1]", shape[1], low=1, high=MAX_IMAGE_SIDE)
+    octaves = validation.check_int("octaves", octaves, low=1, high=10)
+    octave_scale = validation.check_float("octave_scale", octave_scale, 1.0, 4.0)
+    return [
+        (round(height / octave_scale**octave), round(width / octave_scale**octave))
+        for octave in reversed(range(octaves))
+    ]
+
+
 def deep_dream(
     model,
     image,
@@ -813,10 +890,7 @@ def deep_dream(
         weights = _layer_weights("layer_weights", layer_weights, len(layer_names))
 
     height, width = base.shape[:2]
-    sizes = [
-        (round(height / octave_scale**octave), round(width / octave_scale**octave))
-        for octave in reversed(range(octaves))
-    ]  # smallest first, the image's own size last
+    sizes = octave_sizes((height, width), octaves, octave_scale)  # smallest first, the image's own size last
     if min(sizes[0]) < MIN_IMAGE_SIDE:
         raise ValueError(
             f"Expected an image large enough for {octaves} octaves of scale {octave_scale}: the smallest "

@@ -139,3 +139,97 @@ def check_str(name: str, value, max_length: int = 1000) -> str:
             f"{_received(name, value)}"
         )
     return value
+
+
+# Largest magnitude of a pixel-range bound: images in [0, 1], [-1, 1], [0, 255], or raw 16-bit values.
+MAX_PIXEL_VALUE = 65536.0
+
+
+def check_pixel_range(name: str, value) -> tuple[float, float]:
+    """A pixel scale ``(low, high)``: two finite numbers with ``low < high``, both within +-65,536.
+
+    Introduced in: book/18_adversarial_attacks.ipynb
+
+    Raises:
+        TypeError: not a pair of real numbers.
+        ValueError: non-finite bounds, bounds out of range, or ``low >= high``.
+    """
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise TypeError(f"Expected `{name}` to be a pair (low, high). {_received(name, value)}")
+    low, high = (check_float(name, bound, -MAX_PIXEL_VALUE, MAX_PIXEL_VALUE) for bound in value)
+    if not low < high:
+        raise ValueError(f"Expected `{name}` to be (low, high) with low < high. {_received(name, value)}")
+    return low, high
+
+
+def check_images(name: str, value, pixel_range: tuple[float, float], rank: int | None = None) -> np.ndarray:
+    """Real, finite pixel values within ``pixel_range``, returned as a float32 array.
+
+    Introduced in: book/18_adversarial_attacks.ipynb
+
+    Args:
+        name: the argument's name, for the message.
+        value: an array-like of images (integers or floats; not booleans, not complex).
+        pixel_range: ``(low, high)`` as returned by :func:`check_pixel_range`.
+        rank: the exact number of axes required; ``None`` accepts a batch of 2 to 5
+            axes (``(batch, features)`` up to ``(batch, frames, height, width, channels)``).
+
+    Raises:
+        TypeError: not a real numeric array.
+        ValueError: wrong rank, empty, NaN or infinite values, or values outside ``pixel_range``.
+    """
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:  # ragged nested lists
+        raise TypeError(f"Expected `{name}` to be a numeric array. {_received(name, value)}") from error
+    if array.dtype == np.bool_ or not (
+        np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
+    ):
+        raise TypeError(
+            f"Expected `{name}` to be an array of real numbers. Received: {name} of dtype {array.dtype}"
+        )
+    ranks = (rank,) if rank is not None else (2, 3, 4, 5)
+    if array.ndim not in ranks or array.size == 0:
+        wanted = f"{rank} axes" if rank is not None else "a batch of 2 to 5 axes, (batch, ...)"
+        raise ValueError(
+            f"Expected `{name}` to be a non-empty array of {wanted}. Received: {name} with shape {array.shape}"
+        )
+    array = array.astype(np.float32)
+    low, high = pixel_range
+    if not np.all(np.isfinite(array)):
+        raise ValueError(
+            f"Expected `{name}` to hold finite values. Received: {name} with NaN or infinite values"
+        )
+    if array.min() < low or array.max() > high:
+        raise ValueError(
+            f"Expected `{name}` to hold values in [{low:g}, {high:g}]. "
+            f"Received: {name} with values in [{array.min():g}, {array.max():g}]"
+        )
+    return array
+
+
+def check_labels(name: str, value, count: int, classes: int) -> np.ndarray:
+    """Class indices: integers of shape ``(count,)`` in ``[0, classes)``, returned as int64.
+
+    Introduced in: book/18_adversarial_attacks.ipynb
+
+    Raises:
+        TypeError: not integers (floats, booleans and strings are refused).
+        ValueError: a shape other than ``(count,)``, or a class outside ``[0, classes)``.
+    """
+    array = np.asarray(value)
+    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
+        raise TypeError(
+            f"Expected `{name}` to be integer class indices. Received: {name} of dtype {array.dtype}"
+        )
+    if array.shape != (count,):
+        raise ValueError(
+            f"Expected `{name}` to have shape ({count},), one class per image. "
+            f"Received: {name} with shape {array.shape}"
+        )
+    if array.min() < 0 or array.max() >= classes:
+        raise ValueError(
+            f"Expected `{name}` to hold classes in [0, {classes}). "
+            f"Received: {name} with values in [{array.min()}, {array.max()}]"
+        )
+    return array.astype(np.int64)

@@ -8,7 +8,7 @@ import sys
 import time
 
 from grading.chapter import exercise_cells, read_notebook, write_student_version
-from grading.checks import DEFAULT_HIDDEN, hidden_checks_of, load_hidden
+from grading.checks import DEFAULT_HIDDEN, forbidden_calls, hidden_checks_of, load_hidden
 from grading.grade import Settings, grade
 from grading.points import DEFAULT_POINTS, format_points, load_points
 from grading.worker import become_subreaper, kill_descendants
@@ -86,6 +86,30 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="run submissions at full size (default: COURSEPKG_FAST=1)",
     )
+    grade_.add_argument(
+        "--sandbox",
+        choices=["auto", "bwrap", "unshare"],
+        default="auto",
+        help="the sandbox each kernel runs in (default: auto, bubblewrap if it works, else unshare)",
+    )
+    grade_.add_argument(
+        "--unsandboxed",
+        action="store_true",
+        help="run the kernels without a sandbox, as your own user (only for code you trust)",
+    )
+    grade_.add_argument(
+        "--memory",
+        type=float,
+        default=8,
+        help="GB of memory (address space) of each process in the sandbox (default: 8)",
+    )
+    grade_.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="draw every submission's hidden inputs from this seed (default: a new one each, "
+        "written in the gradebook's seed column)",
+    )
 
     listing = commands.add_parser(
         "exercises", help="list a chapter's exercises, answer variables, points and hidden checks"
@@ -105,18 +129,20 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if arguments.command == "exercises":
             points, hidden = load_points(arguments.points), load_hidden(arguments.hidden)
-            rows = [("exercise", "answer variable", "points", "checks")]
+            rows = [("exercise", "answer variable", "points", "checks", "forbidden calls")]
             for item in exercise_cells(read_notebook(arguments.chapter)):
                 count = len(hidden_checks_of(hidden, item.id))
+                forbidden = len(forbidden_calls(item.id))
                 rows.append(
                     (
                         item.id,
                         item.variable,
                         format_points(points.of(item.id)),
                         f"1 public + {count} hidden",
+                        str(forbidden) if forbidden else "",
                     )
                 )
-            widths = [max(len(row[column]) for row in rows) for column in range(4)]
+            widths = [max(len(row[column]) for row in rows) for column in range(5)]
             for row in rows:
                 print("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
             return 0
@@ -129,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
             points=arguments.points,
             hidden=arguments.hidden,
             fast=not arguments.full,
+            memory=int(arguments.memory * 2**30),
+            sandbox="none" if arguments.unsandboxed else arguments.sandbox,
+            seed=arguments.seed,
         )
         become_subreaper()  # orphans of killed submissions come back to this process
         started = time.monotonic()

@@ -1,18 +1,21 @@
 """Time the grading of a class: N submissions of one chapter, graded by the real command.
 
     python -m grading.benchmark --chapter book/01_convolution.ipynb --count 30 -j 2
+    python -m grading.benchmark --chapter book/01_convolution.ipynb --count 30 -j 2 --unsandboxed
 
 The submissions are made from the chapter itself: two in three answer every
 exercise with the chapter's solutions; the others leave every other exercise
 unanswered (as the student version has it). The command is run once, as an
 instructor would run it, and the wall-clock time is printed with the machine's
-CPU count and load, since the figure depends on both.
+CPU count and load, since the figure depends on both, and the sandbox used
+(``--unsandboxed`` or ``--sandbox`` are passed on to the grader, to compare).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import pathlib
 import subprocess
@@ -47,7 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "-j", "--jobs", type=int, default=2, help="passed to the grader (default: 2)"
     )
+    parser.add_argument("--sandbox", choices=["auto", "bwrap", "unshare"], default="auto")
+    parser.add_argument("--unsandboxed", action="store_true", help="passed to the grader")
     arguments = parser.parse_args(argv)
+    isolation = ["--unsandboxed"] if arguments.unsandboxed else ["--sandbox", arguments.sandbox]
     with tempfile.TemporaryDirectory(prefix="grading-benchmark-") as temporary:
         folder, out = pathlib.Path(temporary, "submissions"), pathlib.Path(temporary, "results")
         folder.mkdir()
@@ -56,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         finished = subprocess.run(
             [sys.executable, "-m", "grading", "grade", str(folder), "--chapter", str(arguments.chapter),
-             "--out", str(out), "-j", str(arguments.jobs)],
+             "--out", str(out), "-j", str(arguments.jobs), *isolation],
             capture_output=True, text=True,
         )  # fmt: skip
         seconds = time.perf_counter() - started
@@ -66,9 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         with open(out / "gradebook.csv", newline="") as file:
             rows = list(csv.DictReader(file))
         statuses = sorted({row["status"] for row in rows})
+        sandbox = json.loads((out / "gradebook.json").read_text())["settings"]["sandbox"]
         print(
             f"{len(rows)} submissions of {arguments.chapter} graded in {seconds:.0f} s "
-            f"({seconds / len(rows):.1f} s each) with -j {arguments.jobs} on {os.cpu_count()} CPUs "
+            f"({seconds / len(rows):.1f} s each) with -j {arguments.jobs}, sandbox {sandbox}, on {os.cpu_count()} CPUs "
             f"(load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end); "
             f"statuses: {', '.join(statuses)}"
         )

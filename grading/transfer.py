@@ -8,6 +8,12 @@ it and runs the checks. A function cannot be copied as data: it stays in the
 kernel, and the grader receives a :class:`FunctionProxy` that sends the inputs
 of each call to the kernel and receives the result as data.
 
+Nothing travels through files: the grader sends its requests as code (the
+arguments of a call as a JSON string in it), and the kernel answers with a
+display message of its own type (``MIME``), which the grader reads from the
+Jupyter protocol. The kernel needs no folder that the grader also writes or
+reads.
+
 This file is run inside the student's kernel too (the grader executes its
 source into a fresh module there), so it imports only the standard library
 and NumPy, and nothing from ``grading``.
@@ -24,6 +30,7 @@ MAX_BYTES = 64 * 2**20  # the largest answer (or function result) the grader acc
 MAX_ITEMS = 200_000  # the most values in one answer (list items, dict entries, ...)
 MAX_DEPTH = 32  # the deepest nesting of lists, tuples and dicts
 MAX_TEXT = 300  # characters of a repr or an error message kept for the feedback
+MIME = "application/x-grading+json"  # the type of the kernel's replies to the grader
 
 _functions: dict[str, object] = {}  # kernel side: the functions handed out as proxies, by key
 
@@ -210,33 +217,49 @@ def decode(data, make_function=None):
 # --------------------------------------------------------------------------- kernel side
 
 
-def _write(path: str, payload) -> None:
-    with open(path, "w", encoding="utf-8") as file:
-        json.dump(payload, file)
+def _send(payload) -> None:
+    """Kernel side: hand ``payload`` to the grader, as a display message of type ``MIME``."""
+    from IPython.display import publish_display_data
+
+    publish_display_data({MIME: json.dumps(payload)})
 
 
-def collect(namespace: dict, names: list[str], path: str) -> None:
-    """Kernel side: write the answers bound to ``names`` in ``namespace`` to ``path``."""
+def collect(namespace: dict, names: list[str]) -> None:
+    """Kernel side: send the answers bound to ``names`` in ``namespace``."""
     answers = {}
     for name in names:
         answers[name] = encode(namespace[name]) if name in namespace else {"t": "missing"}
-    _write(path, answers)
+    _send(answers)
 
 
-def call(key: str, arguments_path: str, result_path: str) -> None:
-    """Kernel side: call a function handed out by :func:`collect` on arguments from a file."""
-    with open(arguments_path, encoding="utf-8") as file:
-        arguments = decode(json.load(file))
+def call(key: str, arguments: str, watch: str | None = None) -> None:
+    """Kernel side: call a function handed out by :func:`collect` on JSON-encoded arguments.
+
+    Args:
+        key: the function's key.
+        arguments: the encoded list of arguments, as JSON text.
+        watch: the name of the module of :mod:`grading.forbid` in this kernel, if the
+            exercise forbids calls: the forbidden calls made are sent with the result.
+    """
+    watcher = sys.modules.get(watch) if watch else None
+    if watcher is not None:
+        watcher.reset()
     try:
-        result = {"returned": encode(_functions[key](*arguments), allow_functions=False)}
+        result = {
+            "returned": encode(
+                _functions[key](*decode(json.loads(arguments))), allow_functions=False
+            )
+        }
     except KeyboardInterrupt:  # the grader's time limit: let the interrupt end the cell
         raise
     except BaseException as error:  # SystemExit too: the student's function must not end the kernel
         result = {"raised": _text(type(error).__name__), "message": _text(error)}
-    _write(result_path, result)
+    if watcher is not None:
+        result["forbidden"] = [_text(name) for name in watcher.called()]
+    _send(result)
 
 
-def evaluate_here(namespace: dict, exercise_id: str, variable: str, path: str) -> None:
+def evaluate_here(namespace: dict, exercise_id: str, variable: str) -> None:
     """Kernel side: run the public check of an answer whose check needs the kernel's own objects.
 
     Used only when a check passes a student's function something that cannot
@@ -246,8 +269,8 @@ def evaluate_here(namespace: dict, exercise_id: str, variable: str, path: str) -
     from coursepkg.checking import evaluate
 
     result = evaluate(exercise_id, namespace.get(variable))
-    _write(path, {"passed": bool(result.passed), "attempted": bool(result.attempted),
-                  "problems": [_text(problem) for problem in result.problems], "hint": _text(result.hint)})  # fmt: skip
+    _send({"passed": bool(result.passed), "attempted": bool(result.attempted),
+           "problems": [_text(problem) for problem in result.problems], "hint": _text(result.hint)})  # fmt: skip
 
 
 def has_opaque(data) -> bool:

@@ -1,28 +1,32 @@
 """Grade one submission: run it in a fresh kernel, then check its answers from outside.
 
-The grader (:mod:`grading.grade`) starts this module as a process of its own,
-``python -m grading.worker SPEC_FILE``, in a new session, with the per-run
-token on standard input. It
+The grader (:mod:`grading.grade`) starts this module as a process of its own
+(see :func:`worker_command`), in a new session, with the per-run token on
+standard input. It
 
-1. imports the checks (public and hidden) before any student code runs;
-2. starts a Python kernel with nbclient in a sandbox folder that holds only a
-   copy of the submission, and runs its code cells one by one: a cell that
-   raises is noted and the run goes on; a cell that runs past the cell time
-   limit is interrupted; a cell that kills the kernel (or that an interrupt
-   cannot stop) is noted, and the notebook is run again in a new kernel
-   without it (at most ``MAX_ATTEMPTS`` runs);
-3. asks the kernel to write each answer variable out as data
-   (:mod:`grading.transfer`), and checks the answers *in this process*: the
-   public check (``coursepkg.checking.evaluate``) and the hidden checks. A
-   function answer stays in the kernel; the checks call it through a proxy
-   and only its results come back, as data;
+1. imports the checks (public and hidden, the hidden inputs drawn from the
+   submission's seed) before any student code runs;
+2. starts a Python kernel with nbclient, in the operating-system sandbox of
+   :mod:`grading.sandbox` (or, with ``--unsandboxed``, in an empty folder as
+   the grader's own user), and runs the notebook's code cells one by one: a
+   cell that raises is noted and the run goes on; a cell that runs past the
+   cell time limit is interrupted; a cell that kills the kernel (or that an
+   interrupt cannot stop) is noted, and the notebook is run again in a new
+   kernel without it (at most ``MAX_ATTEMPTS`` runs);
+3. stops every other process of the sandbox, asks the kernel to send each
+   answer variable out as data (:mod:`grading.transfer`), and checks the
+   answers *in this process*: the public check (``coursepkg.checking.evaluate``)
+   and the hidden checks. A function answer stays in the kernel; the checks
+   call it through a proxy and only its results come back, as data. While the
+   answer to an exercise that forbids library calls is checked, those calls
+   fail in the kernel (:mod:`grading.forbid`);
 4. kills the kernel and everything it started, and writes the result, with
-   the token, to the result file.
+   the token, to the result file (in a folder the kernel cannot see).
 
 Nothing the student's code does in the kernel can change a check's verdict:
 the checks run here, on data. It can change its own answers (that is what
-answering is), print anything, or delete files; it cannot write a result the
-grader accepts without the token, which it never sees. The one exception is a
+answering is), print anything, or write files in its own sandbox; it cannot
+write a result the grader accepts without the token, which it never sees. The one exception is a
 check that passes the student's function something that cannot travel as data
 (a symbolic Keras tensor): that exercise's public check runs in the kernel
 (:meth:`Run.check_in_kernel`) and the result says so.
@@ -48,15 +52,19 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from traitlets.config import Config
 
-from grading import transfer
-from grading.checks import hidden_checks_of, load_hidden
+from grading import forbid, transfer
+from grading.checks import forbidden_calls, hidden_checks_of, load_hidden
+from grading.sandbox import Sandbox
 
 MAX_ATTEMPTS = 3  # runs of the notebook: the first, and one more per cell that kills the kernel
 PROBE_TIMEOUT = 10  # seconds an interrupted kernel has to answer again before it is replaced
 TIMEOUT_ERROR = "CellTimeoutError"  # the error name nbclient reports for an interrupted cell
-MAX_ANSWER_FILE = 2 * transfer.MAX_BYTES  # bytes of answers read back from the kernel
-# The codec the kernel runs, read now: before any student code could touch the file.
-KERNEL_SOURCE = pathlib.Path(transfer.__file__).read_text(encoding="utf-8")
+MAX_REPLY = 2 * transfer.MAX_BYTES  # characters of one reply of the kernel kept (answers, a result)
+# The code the kernel runs for the grader, read now: before any student code could touch the files.
+KERNEL_MODULES = {
+    "transfer": pathlib.Path(transfer.__file__).read_text(encoding="utf-8"),
+    "forbid": pathlib.Path(forbid.__file__).read_text(encoding="utf-8"),
+}
 
 
 class NeedsKernel(BaseException):
@@ -93,12 +101,17 @@ def shorten(text: Any, width: int = 300) -> str:
 
 
 class _CappedClient(NotebookClient):
-    """nbclient's client, keeping errors only: a cell's prints are counted, not stored."""
+    """nbclient's client, keeping errors only: a cell's prints are counted, not stored.
+
+    It also keeps the kernel's replies to the grader (display messages of type
+    ``transfer.MIME``): the last one of each cell, if it is not too large.
+    """
 
     def __init__(self, notebook, **kwargs):
         super().__init__(notebook, **kwargs)
         self.output_characters: collections.Counter = collections.Counter()
         self.replies: dict[int, dict] = {}
+        self.payloads: dict[int, str] = {}
         self.on_cell_executed = self._remember_reply
 
     def _remember_reply(self, cell, cell_index, execute_reply):
@@ -106,6 +119,10 @@ class _CappedClient(NotebookClient):
 
     def output(self, outs, msg, display_id, cell_index):
         content = msg.get("content", {})
+        payload = (content.get("data") or {}).get(transfer.MIME)
+        if msg.get("msg_type") == "display_data" and isinstance(payload, str):
+            self.payloads[cell_index] = payload if len(payload) <= MAX_REPLY else ""
+            return None
         if msg.get("msg_type") == "error":
             out = nbformat.v4.new_output(
                 "error",
@@ -133,6 +150,21 @@ class Run:
         self.scratch_index = len(self.notebook.cells)
         self.notebook.cells.append(nbformat.v4.new_code_cell(""))  # runs the grader's own code
         self.current_timeout = float(spec["cell_timeout"])  # of the cell being run
+        self.sandbox = None
+        manager_options: dict = {}
+        if spec.get("sandbox"):
+            # A folder of its own for this kernel's connection file and sockets, the only
+            # folder of ours it sees; it may create its sockets there until it is ready.
+            channels = os.path.join(spec["channels"], f"kernel-{secrets.token_hex(8)}")
+            os.mkdir(channels, 0o700)
+            os.chmod(channels, 0o1777)
+            self.sandbox = Sandbox.from_dict(
+                {**spec["sandbox"], "channels": channels, "build_root": spec["build_root"]}
+            )
+            manager_options = {"transport": "ipc", "ip": os.path.join(channels, "kernel")}
+            connection_file = os.path.join(channels, "kernel.json")
+        else:
+            connection_file = os.path.join(spec["sandbox_folder"], ".kernel.json")
         self.client = _CappedClient(
             self.notebook,
             timeout=int(spec["cell_timeout"]),
@@ -145,21 +177,25 @@ class Run:
             iopub_timeout=4,
             shutdown_kernel="immediate",
             record_timing=False,
-            resources={"metadata": {"path": spec["sandbox"]}},
+            resources={"metadata": {"path": spec["sandbox_folder"]}},
             config=Config(
-                {
-                    "KernelManager": {
-                        "connection_file": os.path.join(spec["sandbox"], ".kernel.json")
-                    }
-                }
+                {"KernelManager": {"connection_file": connection_file, **manager_options}}
             ),
         )
+        if self.sandbox is not None:
+            self.client.kernel_manager_class = sandboxed_kernel_manager(self.sandbox)
         self.events: list[dict] = []
         self.fatal_cell: int | None = None  # a cell that killed the kernel or could not be stopped
         self.kernel_state = "alive"  # "alive", "dead" or "stuck"
-        self.module = f"_grading_{secrets.token_hex(8)}"
+        # Names of the grader's modules in the kernel (see KERNEL_MODULES), once booted.
+        self.modules = {name: f"_grading_{name}_{secrets.token_hex(8)}" for name in KERNEL_MODULES}
+        self.booted = False
         self.flags: dict[str, str] = {}  # answer variable -> what an instructor should look at
-        self.calls = 0
+        self.forbidding = (
+            False  # whether the exercise being checked forbids calls (see grading.forbid)
+        )
+        self.launcher_pid: int | None = None
+        self.kernel_pgid: int | None = None
 
     # ---------------------------------------------------------------- running cells
 
@@ -277,40 +313,55 @@ class Run:
             self.kernel_state = "dead"
             raise KernelUnavailable("the kernel died") from None
 
-    def exchange_file(self, name: str) -> str:
-        self.calls += 1
-        return os.path.join(
-            self.spec["exchange"], f"{self.calls}-{secrets.token_hex(6)}-{name}.json"
-        )
+    def flag(self, variable: str, text: str) -> None:
+        """Note something about an answer for the instructor (the gradebook's reason, the feedback)."""
+        flags = self.flags.get(variable, "")
+        if text not in flags:
+            self.flags[variable] = f"{flags}; {text}" if flags else text
 
-    def read_json(self, path: str):
-        size = os.path.getsize(path)
-        if size > MAX_ANSWER_FILE:
-            raise transfer.TransferError(f"{size / 1e6:.0f} MB of answers")
-        with open(path, encoding="utf-8") as file:
-            return json.load(file)
+    def ask(self, source: str, timeout: float, what: str):
+        """Run the grader's ``source`` in the kernel; the reply it sends (``transfer.MIME``), decoded.
+
+        Raises:
+            KernelUnavailable: if the kernel is dead, or ``source`` raised or sent no reply.
+        """
+        if not self.booted:  # the grader's modules, executed into fresh modules of the kernel
+            boot = (
+                "import sys, types\n"
+                "for name, source in MODULES:\n"
+                "    module = types.ModuleType(name)\n"
+                "    exec(source, module.__dict__)\n"
+                "    sys.modules[name] = module\n"
+            )
+            modules = [(self.modules[key], text) for key, text in KERNEL_MODULES.items()]
+            source = f"__import__('builtins').exec({boot!r}, {{'MODULES': {modules!r}}})\n{source}"
+            self.booted = True
+        self.client.payloads.pop(self.scratch_index, None)
+        reply = self.scratch(source, timeout)
+        if reply.get("ename") == TIMEOUT_ERROR:
+            raise TimeoutError(f"{what} did not finish within {timeout:.0f} s")
+        if reply.get("status") != "ok":
+            raise KernelUnavailable(
+                f"{what} raised {reply.get('ename')}: {shorten(reply.get('evalue'))}"
+            )
+        payload = self.client.payloads.get(self.scratch_index)
+        if not payload:
+            raise KernelUnavailable(f"{what} sent nothing back, or too much")
+        return json.loads(payload)
+
+    def module(self, key: str) -> str:
+        """Source that evaluates to the grader's module ``key`` in the kernel."""
+        return f"__import__('sys').modules[{self.modules[key]!r}]"
 
     def collect(self, variables: list[str]) -> dict[str, Any]:
         """The answers bound to ``variables``, decoded; a missing one is absent from the dict."""
-        path = self.exchange_file("answers")
-        boot = (
-            "import sys, types\n"
-            "module = types.ModuleType(NAME)\n"
-            "exec(SOURCE, module.__dict__)\n"
-            "sys.modules[NAME] = module\n"
-            "module.collect(NAMESPACE, VARIABLES, PATH)\n"
-        )
-        source = (
-            f"__import__('builtins').exec({boot!r}, {{'NAME': {self.module!r}, "
-            f"'SOURCE': {KERNEL_SOURCE!r}, 'NAMESPACE': globals(), "
-            f"'VARIABLES': {variables!r}, 'PATH': {path!r}}})"
-        )
-        reply = self.scratch(source, min(self.cell_timeout, self.time_left()))
-        if reply.get("status") != "ok":
-            raise transfer.TransferError(
-                f"reading the answers raised {reply.get('ename')}: {shorten(reply.get('evalue'))}"
+        source = f"{self.module('transfer')}.collect(globals(), {variables!r})"
+        try:
+            encoded = self.ask(
+                source, min(self.cell_timeout, self.time_left()), "reading the answers"
             )
-        encoded = self.read_json(path)
+        except TimeoutError as error:
+            raise transfer.TransferError(str(error)) from None
         answers = {}
         for variable in variables:
             data = (
@@ -321,15 +372,17 @@ class Run:
             if not isinstance(data, dict) or data.get("t") == "missing":
                 continue
             if data.get("t") == "function" and data.get("module", "__main__") != "__main__":
-                self.flags[variable] = (
+                self.flag(
+                    variable,
                     f"`{variable}` is `{data.get('module') or '?'}.{data.get('name')}`, "
-                    "a function the notebook did not define"
+                    "a function the notebook did not define",
                 )
             try:
                 answers[variable] = transfer.decode(
-                    data, lambda key, name: FunctionProxy(self, key, name)
+                    data,
+                    lambda key, name, variable=variable: FunctionProxy(self, key, name, variable),
                 )
-            except Exception as error:  # a damaged answers file: the answer fails its checks
+            except Exception as error:  # a damaged reply: the answer fails its checks
                 answers[variable] = transfer.Opaque(
                     "unreadable", f"<unreadable answer: {shorten(error)}>"
                 )
@@ -342,39 +395,73 @@ class Run:
         encoded = transfer.encode(list(arguments), allow_functions=False)
         if transfer.has_opaque(encoded):
             raise NeedsKernel(proxy.__name__)
-        arguments_path, result_path = self.exchange_file("arguments"), self.exchange_file("result")
-        with open(arguments_path, "w", encoding="utf-8") as file:
-            json.dump(encoded, file)
         timeout = min(self.cell_timeout, self.hard_deadline - time.monotonic() - 1)
         if timeout < 1:
             raise TimeoutError("not run: the submission's time limit was reached")
-        source = f"__import__('sys').modules[{self.module!r}].call({proxy.key!r}, {arguments_path!r}, {result_path!r})"
-        reply = self.scratch(source, timeout)
-        if reply.get("ename") == TIMEOUT_ERROR:
+        watch = self.modules["forbid"] if self.forbidding else None
+        source = (
+            f"{self.module('transfer')}.call({proxy.key!r}, {json.dumps(encoded)!r}, {watch!r})"
+        )
+        try:
+            result = self.ask(source, timeout, "calling it")
+        except TimeoutError:
             message = f"did not return within {timeout:.0f} s and was interrupted"
             if not self.responsive():  # the interrupt did not stop it: no later call can run
                 proxy.broken = f"{message}; the kernel then {'died' if self.kernel_state == 'dead' else 'stopped responding'}"
-                raise TimeoutError(proxy.broken)
-            raise TimeoutError(message)
-        if reply.get("status") != "ok" or not os.path.exists(result_path):
-            raise KernelUnavailable(
-                f"calling it failed in the kernel: {reply.get('ename')}: {shorten(reply.get('evalue'))}"
+                raise TimeoutError(proxy.broken) from None
+            raise TimeoutError(message) from None
+        if not isinstance(result, dict):
+            raise KernelUnavailable("calling it sent back something unreadable")
+        forbidden = [str(name) for name in result.get("forbidden") or []]
+        if self.forbidding and "forbidden" not in result:
+            forbidden = ["(the grader's watch was removed)"]
+        if forbidden:
+            names = ", ".join(forbidden)
+            self.flag(
+                proxy.variable, f"`{proxy.variable}` called {names}, which this exercise forbids"
             )
-        result = self.read_json(result_path)
+            raise student_exception(
+                "ForbiddenCall", f"it called {names}, which this exercise forbids: write your own"
+            )
         if "raised" in result:
             raise student_exception(result["raised"], result.get("message", ""))
         return transfer.decode(result.get("returned", {"t": "none"}))
+
+    def stop_other_processes(self) -> None:
+        """Kill every process of the sandbox but the kernel, before the answers are checked.
+
+        The sandbox's process 1 (bubblewrap's, or the unshare shell) is the only
+        child of the sandboxing tool; the kernel is its oldest child. Whatever
+        else runs there was started by the notebook: nothing the grading needs,
+        and nothing that should compute an answer while it is checked.
+        """
+        if self.sandbox is None or not self.launcher_pid:
+            return
+        import psutil
+
+        try:
+            (init,) = psutil.Process(self.launcher_pid).children()
+            kernel = min(init.children(), key=lambda process: process.create_time())
+            others = [process for process in init.children(recursive=True) if process != kernel]
+        except (psutil.Error, ValueError):  # no process 1, or no kernel: nothing to stop
+            return
+        for process in others:
+            try:
+                process.kill()
+            except psutil.Error:
+                pass
+        if others:
+            self.note(
+                "note",
+                None,
+                f"{len(others)} other process(es) the notebook started were stopped before its answers were checked",
+            )
 
     # ---------------------------------------------------------------- checking
 
     def check(self, exercises: list[list[str]], hidden: list) -> dict[str, dict]:
         """Check every answer against its public check and its hidden checks."""
-        import coursepkg.checking
-        from coursepkg.checking import evaluate
-
-        # Raised by a comparison when a function answer still returns ... (newer coursepkg).
-        not_answered = getattr(coursepkg.checking, "NotAnswered", ())
-
+        self.stop_other_processes()
         try:
             answers = self.collect([variable for _, variable in exercises])
             unreadable = None
@@ -390,39 +477,77 @@ class Run:
                 results[exercise_id] = unanswered(reason)
                 continue
             answer = answers[variable]
+            forbidden = forbidden_calls(exercise_id) if isinstance(answer, FunctionProxy) else ()
+            if forbidden:
+                problem = self.start_forbidding(forbidden)
+                if problem:
+                    results[exercise_id] = unanswered(problem, flag=problem)
+                    continue
             try:
-                public = evaluate(exercise_id, answer)
-            except NeedsKernel:
-                results[exercise_id] = self.check_in_kernel(exercise_id, variable)
-                continue
-            if not public.attempted:
-                if isinstance(answer, FunctionProxy):
-                    reason = stub_reason(variable)
-                else:
-                    reason = f"not answered: `{variable}` is still `{'...' if answer is Ellipsis else repr(answer)}`"
-                results[exercise_id] = unanswered(reason, public.hint)
-                continue
-            checks = [
-                {"name": "public check", "passed": public.passed, "problems": list(public.problems)}
-            ]
-            for item in hidden_checks_of(hidden, exercise_id):
-                try:
-                    problems = [str(problem) for problem in item.checker(answer)]
-                except not_answered:
-                    problems = [f"{item.name}: the function returned `...` or None"]
-                except Exception as error:
-                    problems = [
-                        f"checking your answer raised {type(error).__name__}: {shorten(error)}"
-                    ]
-                checks.append({"name": item.name, "passed": not problems, "problems": problems})
-            results[exercise_id] = {
-                "answered": True,
-                "reason": "",
-                "checks": checks,
-                "hint": public.hint,
-                "flag": self.flags.get(variable, ""),
-            }
+                results[exercise_id] = self.check_answer(exercise_id, variable, answer, hidden)
+            finally:
+                if forbidden:
+                    self.stop_forbidding()
         return results
+
+    def start_forbidding(self, names: tuple[str, ...]) -> str | None:
+        """Make ``names`` fail in the kernel; why that could not be done, or None."""
+        try:
+            self.ask(
+                f"{self.module('forbid')}.install({list(names)!r}) and None\n"
+                f"{self.module('transfer')}._send(True)",
+                min(self.cell_timeout, self.time_left()),
+                "installing the forbidden calls",
+            )
+        except (KernelUnavailable, TimeoutError, ValueError) as error:
+            return f"not graded: the grader could not watch for the calls this exercise forbids ({shorten(error, 200)})"
+        self.forbidding = True
+        return None
+
+    def stop_forbidding(self) -> None:
+        self.forbidding = False
+        try:
+            self.scratch(
+                f"{self.module('forbid')}.remove()", min(self.cell_timeout, self.time_left())
+            )
+        except KernelUnavailable:
+            pass
+
+    def check_answer(self, exercise_id: str, variable: str, answer, hidden: list) -> dict:
+        """One answer against its public check and its hidden checks."""
+        import coursepkg.checking
+        from coursepkg.checking import evaluate
+
+        # Raised by a comparison when a function answer still returns ... (newer coursepkg).
+        not_answered = getattr(coursepkg.checking, "NotAnswered", ())
+        try:
+            public = evaluate(exercise_id, answer)
+        except NeedsKernel:
+            return self.check_in_kernel(exercise_id, variable)
+        if not public.attempted:
+            if isinstance(answer, FunctionProxy):
+                reason = stub_reason(variable)
+            else:
+                reason = f"not answered: `{variable}` is still `{'...' if answer is Ellipsis else repr(answer)}`"
+            return unanswered(reason, public.hint)
+        checks = [
+            {"name": "public check", "passed": public.passed, "problems": list(public.problems)}
+        ]
+        for item in hidden_checks_of(hidden, exercise_id):
+            try:
+                problems = [str(problem) for problem in item.checker(answer)]
+            except not_answered:
+                problems = [f"{item.name}: the function returned `...` or None"]
+            except Exception as error:
+                problems = [f"checking your answer raised {type(error).__name__}: {shorten(error)}"]
+            checks.append({"name": item.name, "passed": not problems, "problems": problems})
+        return {
+            "answered": True,
+            "reason": "",
+            "checks": checks,
+            "hint": public.hint,
+            "flag": self.flags.get(variable, ""),
+        }
 
     def check_in_kernel(self, exercise_id: str, variable: str) -> dict:
         """The public check of one answer, run in the student's kernel (hidden checks skipped).
@@ -431,19 +556,18 @@ class Run:
         can hold, such as the symbolic input of a Keras model. Noted in the
         result: the student's code could have changed a check run there.
         """
-        path = self.exchange_file("in-kernel")
         source = (
-            f"__import__('sys').modules[{self.module!r}].evaluate_here("
-            f"globals(), {exercise_id!r}, {variable!r}, {path!r})"
+            f"{self.module('transfer')}.evaluate_here(globals(), {exercise_id!r}, {variable!r})"
         )
         note = "checked inside the notebook's own kernel (its checks take Keras objects); hidden checks not run"
         try:
-            reply = self.scratch(source, self.cell_timeout)
-            if reply.get("status") != "ok":
-                raise KernelUnavailable(f"{reply.get('ename')}: {shorten(reply.get('evalue'))}")
-            result = self.read_json(path)
-        except (KernelUnavailable, transfer.TransferError, OSError, ValueError) as error:
-            return unanswered(f"its check could not run in the kernel: {shorten(error)}", in_kernel=True)
+            result = self.ask(source, min(self.cell_timeout, self.time_left()), "its check")
+            if not isinstance(result, dict):
+                raise ValueError("an unreadable reply")
+        except (KernelUnavailable, TimeoutError, ValueError) as error:
+            return unanswered(
+                f"its check could not run in the kernel: {shorten(error)}", in_kernel=True
+            )
         if not result.get("attempted"):
             return unanswered(stub_reason(variable), str(result.get("hint", "")), in_kernel=True)
         check = {
@@ -466,17 +590,24 @@ class Run:
         environment = dict(self.spec["kernel_env"])
         self.context = self.client.setup_kernel(
             env=environment,
-            cwd=self.spec["sandbox"],
+            cwd=self.sandbox.channels if self.sandbox else self.spec["sandbox_folder"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        self.context.__enter__()
-        provisioner = getattr(self.client.km, "provisioner", None)
-        self.kernel_pid = getattr(provisioner, "pid", None)
-        self.kernel_pgid = getattr(provisioner, "pgid", None)
-        with open(self.spec["pid_file"], "a", encoding="utf-8") as file:
-            file.write(f"{self.kernel_pgid or ''}\n")
+        provisioner = None
+        try:
+            self.context.__enter__()
+        finally:  # recorded even if the kernel never became ready, so that it is killed
+            provisioner = getattr(self.client.km, "provisioner", None)
+            # The sandboxing tool's process (bwrap or unshare), or the unsandboxed kernel.
+            self.launcher_pid = getattr(provisioner, "pid", None)
+            self.kernel_pgid = getattr(provisioner, "pgid", None)
+            # The grader kills these groups too; the file is in the worker's own folder.
+            with open(self.spec["pid_file"], "a", encoding="utf-8") as file:
+                file.write(f"{self.kernel_pgid or ''}\n")
+        if self.sandbox is not None:  # ready: the kernel may create no more files here
+            os.chmod(self.sandbox.channels, 0o755)
         return self
 
     def __exit__(self, *exc_info):
@@ -484,7 +615,7 @@ class Run:
             self.context.__exit__(None, None, None)
         except Exception:
             pass
-        if self.kernel_pgid:
+        if self.kernel_pgid:  # in a sandbox, the whole sandbox dies with the tool's process
             try:
                 os.killpg(self.kernel_pgid, signal.SIGKILL)
             except OSError:
@@ -492,11 +623,30 @@ class Run:
         return False
 
 
+def sandboxed_kernel_manager(sandbox: Sandbox) -> type:
+    """A kernel manager class that starts its kernel in ``sandbox``."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class SandboxedKernelManager(AsyncKernelManager):
+        def format_kernel_cmd(self, extra_arguments=None):
+            # Interrupts as messages: a signal to the process group would reach the
+            # sandboxing tool, which bubblewrap does not pass on (it dies of it).
+            self.kernel_spec.interrupt_mode = "message"
+            return sandbox.command(super().format_kernel_cmd(extra_arguments))
+
+        def write_connection_file(self, **kwargs):
+            super().write_connection_file(**kwargs)
+            if os.geteuid() == 0:  # written 0600 by us; the sandbox's user must read it
+                os.chown(self.connection_file, sandbox.uid, sandbox.uid, follow_symlinks=False)
+
+    return SandboxedKernelManager
+
+
 class FunctionProxy:
     """Stands for a student's function that stays in the kernel; calls go to the kernel."""
 
-    def __init__(self, run: Run, key: str, name: str):
-        self._run, self.key, self.__name__ = run, key, name
+    def __init__(self, run: Run, key: str, name: str, variable: str = ""):
+        self._run, self.key, self.__name__, self.variable = run, key, name, variable
         # Why later calls fail at once: a call that the interrupt could not stop.
         self.broken: str | None = None
 
@@ -518,28 +668,94 @@ def student_exception(name: str, message: str) -> Exception:
     return type(name, (Exception,), {})(message)
 
 
-def read_submission(path: str) -> tuple[Any, str | None]:
-    """The notebook at ``path``, or ``None`` and why it is not one."""
+def read_submission(path: str) -> tuple[Any, str | None, list[str]]:
+    """The notebook at ``path`` as Jupyter would open it, or ``None`` and why it is not one.
+
+    Malformed parts that Jupyter itself shrugs off are repaired rather than
+    refused: a cell without ``source`` (or with a list of lines, or anything
+    else), metadata that is not a table, ``"tags": null`` or a single tag as a
+    string (one whole tag, never matched as a substring). Cells are rebuilt
+    from those parts only, with their outputs dropped.
+
+    Returns:
+        ``(notebook, None, repairs)`` or ``(None, reason, [])``. The reason never
+        quotes the file, which may be anything but a notebook.
+    """
     try:
-        notebook = nbformat.read(path, as_version=4)
-    except Exception as error:
-        return None, f"not a valid notebook: {shorten(error, 200)}"
-    cells = notebook.get("cells")
-    if not isinstance(cells, list) or not all(
-        isinstance(cell, dict) and isinstance(cell.get("source", ""), str) for cell in cells
-    ):
-        return None, "not a valid notebook: its `cells` are not a list of cells"
-    for cell in cells:
-        cell.setdefault("metadata", {})
-        if cell.get("cell_type") == "code":
-            cell.setdefault("outputs", [])
-            cell["outputs"] = []
-    return notebook, None
+        with open(path, "rb") as file:
+            text = file.read().decode("utf-8-sig")
+        data = json.loads(text)
+    except UnicodeDecodeError:
+        return None, "not a valid notebook: the file is not UTF-8 text", []
+    except json.JSONDecodeError as error:
+        return (
+            None,
+            f"not a valid notebook: not JSON ({error.msg} at line {error.lineno}, column {error.colno})",
+            [],
+        )
+    except (RecursionError, ValueError, OSError) as error:
+        return None, f"not a valid notebook: unreadable ({type(error).__name__})", []
+    if isinstance(data, dict) and not isinstance(data.get("cells"), list) and "worksheets" in data:
+        try:  # an old (version 3) notebook: nbformat converts it
+            data = json.loads(nbformat.writes(nbformat.reads(text, as_version=4)))
+        except Exception as error:
+            return (
+                None,
+                f"not a valid notebook: an old notebook nbformat cannot convert ({type(error).__name__})",
+                [],
+            )
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        return None, "not a valid notebook: JSON without a list of cells", []
+    repairs: collections.Counter = collections.Counter()
+    cells = []
+    for cell in data["cells"]:
+        if not isinstance(cell, dict):
+            repairs["entries of `cells` that are not cells, dropped"] += 1
+            continue
+        cells.append(normalised_cell(cell, repairs))
+    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    notebook = nbformat.from_dict(
+        {"nbformat": 4, "nbformat_minor": 5, "metadata": metadata, "cells": cells}
+    )
+    return notebook, None, [f"{count} {what}" for what, count in repairs.items()]
+
+
+def normalised_cell(cell: dict, repairs: collections.Counter) -> dict:
+    """A notebook cell rebuilt from its type, source and metadata, each repaired if malformed."""
+    cell_type = cell.get("cell_type")
+    if cell_type not in ("code", "markdown", "raw"):
+        repairs["cells of unknown type, kept as raw cells"] += 1
+        cell_type = "raw"
+    source = cell.get("source")
+    if isinstance(source, list):
+        source = "".join(line for line in source if isinstance(line, str))
+    elif not isinstance(source, str):
+        repairs["cells without a source, run as empty"] += 1
+        source = ""
+    metadata = cell.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
+    tags = metadata.get("tags")
+    if isinstance(tags, str):
+        tags = [tags]
+        repairs["tags given as a string, read as one tag"] += 1
+    elif isinstance(tags, list):
+        tags = [tag for tag in tags if isinstance(tag, str)]
+    elif "tags" in metadata:
+        repairs["tags that were not a list, ignored"] += 1
+        tags = []
+    metadata = {**metadata, "tags": tags or []}
+    rebuilt = {"cell_type": cell_type, "metadata": metadata, "source": source}
+    if isinstance(cell.get("id"), str) and 1 <= len(cell["id"]) <= 64:
+        rebuilt["id"] = cell["id"]
+    if cell_type == "code":
+        rebuilt.update(outputs=[], execution_count=None)
+    return rebuilt
 
 
 def grade_submission(spec: dict, started: float) -> dict:
     """Run and check one submission; the result the grader reads back."""
-    hidden = load_hidden(spec["hidden"])  # imported before any student code runs
+    hidden = load_hidden(spec["hidden"], spec["seed"])  # imported before any student code runs
     import coursepkg.checking
 
     coursepkg.checking.exercises()  # registers the public checks now, too
@@ -553,15 +769,21 @@ def grade_submission(spec: dict, started: float) -> dict:
         )
     hard_deadline = started + spec["time_limit"] - 3
     deadline = started + spec["time_limit"] - spec["reserve"]
-    notebook, invalid = read_submission(spec["notebook"])
+    notebook, invalid, repairs = read_submission(spec["notebook"])
     if invalid:
         return {"invalid": invalid, "events": [], "exercises": {}, "attempts": 0}
-    skip = {
-        index
-        for index, cell in enumerate(notebook.cells)
-        if "solution" in cell.get("metadata", {}).get("tags", [])
-    }
-    events = []
+    skip = {index for index, cell in enumerate(notebook.cells) if "solution" in cell.metadata.tags}
+    events = (
+        [
+            {
+                "kind": "note",
+                "cell": None,
+                "text": f"repaired malformed notebook metadata: {', '.join(repairs)}",
+            }
+        ]
+        if repairs
+        else []
+    )
     if skip:
         events.append(
             {
@@ -570,25 +792,25 @@ def grade_submission(spec: dict, started: float) -> dict:
                 "text": f"{len(skip)} cell(s) tagged `solution` were not run",
             }
         )
-    run = None
+    run, exercises = None, None
     for attempt in range(1, MAX_ATTEMPTS + 1):
         run = Run(notebook, skip, spec, deadline, hard_deadline)
         with run:
             run.run_cells()
-            events += run.events
-            if run.fatal_cell is None or attempt == MAX_ATTEMPTS or time.monotonic() > deadline:
-                if run.fatal_cell is not None:
-                    events.append(
-                        {
-                            "kind": "note",
-                            "cell": None,
-                            "text": "the notebook was not run again (too many failures or no time left)",
-                        }
-                    )
-                exercises = (
-                    run.check(spec["exercises"], hidden) if run.kernel_state == "alive" else None
+            last = run.fatal_cell is None or attempt == MAX_ATTEMPTS or time.monotonic() > deadline
+            if last and run.kernel_state == "alive":
+                exercises = run.check(spec["exercises"], hidden)
+        events += run.events
+        if last:
+            if run.fatal_cell is not None:
+                events.append(
+                    {
+                        "kind": "note",
+                        "cell": None,
+                        "text": "the notebook was not run again (too many failures or no time left)",
+                    }
                 )
-                break
+            break
         skip = skip | {run.fatal_cell}
         events.append(
             {
@@ -599,9 +821,7 @@ def grade_submission(spec: dict, started: float) -> dict:
         )
     if exercises is None:
         reason = f"the kernel {'died' if run.kernel_state == 'dead' else 'stopped responding'}, so no answer could be read"
-        exercises = {
-            exercise_id: unanswered(reason) for exercise_id, _ in spec["exercises"]
-        }
+        exercises = {exercise_id: unanswered(reason) for exercise_id, _ in spec["exercises"]}
     return {"invalid": None, "events": events, "exercises": exercises, "attempts": attempt}
 
 
@@ -620,6 +840,15 @@ def limit_resources(spec: dict) -> None:
                 limit, (value if hard == resource.RLIM_INFINITY else min(value, hard), hard)
             )
         except (ValueError, OSError):
+            pass
+
+
+def die_with_parent() -> None:
+    """Be killed if the grader dies (Linux): the sandbox then dies with this process."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
             pass
 
 
@@ -653,8 +882,25 @@ def kill_descendants() -> None:
         psutil.wait_procs(children, timeout=5)
 
 
+def worker_command(code: str, spec_file: str) -> list[str]:
+    """The command that runs :func:`main` on ``spec_file``, importing only from ``code``.
+
+    Isolated mode (``-I``): no current folder and no user site-packages on
+    ``sys.path``, no ``PYTHON*`` variables; the grader's own copy of the code
+    first. A module planted in any working folder is never imported.
+    """
+    boot = (
+        "import sys\n"
+        "sys.path[:] = [sys.argv[1]] + [path for path in sys.path if path not in ('', '.')]\n"
+        "from grading.worker import main\n"
+        "sys.exit(main(sys.argv[2:]))\n"
+    )
+    return [sys.executable, "-I", "-B", "-c", boot, code, spec_file]
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    die_with_parent()
     started = time.monotonic()
     token = sys.stdin.readline().strip()
     sys.stdin.close()

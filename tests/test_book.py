@@ -152,6 +152,20 @@ def test_a_chapter_run_by_the_tests_is_found_by_the_book_cache(tmp_path):
         assert not load_root_conftest().store_executed_notebook(str(cache_path), str(path), executed)
 
 
+def test_the_book_serves_mathjax_itself():
+    """The maths must render offline: MathJax comes from the built book, not a CDN."""
+    import importlib.util
+
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert "sphinx-mathjax-offline" in config["sphinx"]["extra_extensions"]
+    spec = importlib.util.find_spec("sphinx-mathjax-offline")
+    assert spec is not None, "pip install the book extra: sphinx-mathjax-offline"
+    bundled = pathlib.Path(spec.origin).parent / "static" / "mathjax" / "tex-chtml.js"
+    assert bundled.is_file() and bundled.stat().st_size > 100_000
+
+
 def test_files_outside_the_book_are_excluded_from_the_build():
     """Sphinx reads every Markdown file it is not told to skip, and -W fails on each.
 

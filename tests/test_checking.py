@@ -323,3 +323,25 @@ def test_compare_array():
     assert "NaN" in checking.compare_array(nan, expected, "the array")[0]
     assert "shape" in checking.compare_array(expected.T, expected, "the array")[0]
     assert "numeric array" in checking.compare_array("abc", expected, "the array")[0]
+
+
+def test_compare_scalar_function_accepts_numbers_and_size_one_arrays_and_reports_the_case():
+    from coursepkg.checking import compare_scalar_function
+
+    cases = [((np.array([1.0, 2.0]), 3.0), "two values and an offset"), ((np.array([0.5]), 0.0), "one value")]
+
+    def reference(values, offset):
+        return float(values.sum() + offset)
+
+    assert compare_scalar_function(lambda v, o: v.sum() + o, reference, cases, "f") == []
+    assert compare_scalar_function(lambda v, o: np.array([v.sum() + o]), reference, cases, "f") == []
+    wrong = compare_scalar_function(lambda v, o: v.sum(), reference, cases, "f")
+    assert wrong and "two values and an offset" in wrong[0] and "too small" in wrong[0]
+
+    def mutates(values, offset):
+        values[:] = 0  # on a copy: the reference still sees the original
+        return 3.0 + offset
+
+    assert compare_scalar_function(mutates, reference, cases[:1], "f") == []
+    assert "should be a function" in compare_scalar_function(3.0, reference, cases, "f")[0]
+    assert "raised ZeroDivisionError" in compare_scalar_function(lambda v, o: 1 / 0, reference, cases, "f")[0]

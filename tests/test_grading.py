@@ -3,7 +3,9 @@
 The slow test builds a folder of submissions from book/01_convolution.ipynb
 itself (its student version, answered with the chapter's own solutions, then
 broken in one way each), grades it with the real command, and checks the
-gradebook row by row: points and reason.
+gradebook row by row: points and reason. The sandbox, and submissions that
+attack it, the gradebook or the "write your own" rule, are tested in
+tests/test_grading_sandbox.py.
 """
 
 from __future__ import annotations
@@ -249,7 +251,7 @@ def without_the_lesson(chapter, kept_lesson_cells: int = 5):
     return shortened
 
 
-def build_submissions(folder: pathlib.Path, gradebook: pathlib.Path) -> dict[str, dict]:
+def build_submissions(folder: pathlib.Path) -> dict[str, dict]:
     """Write one submission per case; return what the gradebook must say about each."""
     chapter = without_the_lesson(read_notebook(CHAPTER_1))
     solved = solved_version(chapter)
@@ -310,7 +312,9 @@ def build_submissions(folder: pathlib.Path, gradebook: pathlib.Path) -> dict[str
     insert_after(killing, None, "import os\nos.kill(os.getpid(), 9)")
     write("kill_kernel.ipynb", killing, 10, "kernel died", "the kernel died in cell 3")
 
-    killing_grader = copy.deepcopy(solved)  # kills the grading process, then forges its result
+    # Would kill the grading process and forge its result; in the sandbox its parent is the
+    # sandbox's process 1, which it can neither kill nor use: the cell fails, the answers stand.
+    killing_grader = copy.deepcopy(solved)
     insert_after(
         killing_grader,
         None,
@@ -327,13 +331,7 @@ def build_submissions(folder: pathlib.Path, gradebook: pathlib.Path) -> dict[str
         pathlib.Path(result).write_text(json.dumps(fake))
         """,
     )
-    write(
-        "kill_grader.ipynb",
-        killing_grader,
-        0,
-        "grader error",
-        "without this run's token was refused",
-    )
+    write("kill_grader.ipynb", killing_grader, 10, "cell errors", "raised")
 
     deleted = copy.deepcopy(solved)
     for variable in ("n_layers", "shift_kernel"):
@@ -370,14 +368,16 @@ def build_submissions(folder: pathlib.Path, gradebook: pathlib.Path) -> dict[str
 
     write("Copy of 01_convolution (1).ipynb", solved, 10, "ok")
 
-    library = copy.deepcopy(solved)  # the library's own function as the answer: graded, and flagged
+    # The library's own function as the answer: flagged, and forbidden (see grading/hidden).
+    library = copy.deepcopy(solved)
     replace_answer(library, "my_correlate2d", "my_correlate2d = coursepkg.correlate2d")
     write(
         "library.ipynb",
         library,
-        10,
+        6,
         "ok",
         "`my_correlate2d` is `coursepkg.convolution.correlate2d`",
+        **{"convolution.correlate2d": 0},
     )
 
     (folder / "not_json.ipynb").write_text('{"cells": [ this is not JSON')
@@ -394,14 +394,14 @@ def build_submissions(folder: pathlib.Path, gradebook: pathlib.Path) -> dict[str
     insert_after(chatty, "output_width", 'print("x" * 5_000_000)')
     write("chatty.ipynb", chatty, 10, "ok", "printed 5.0 million characters")
 
-    # Wrong answers, then every trick to turn them into points or to spoil the gradebook.
+    # Wrong answers, then tricks to turn them into points inside the kernel.
     hostile = copy.deepcopy(solved)
     replace_answer(hostile, "output_width", "output_width = 99")
     replace_answer(hostile, "my_correlate2d", WRONG_CORRELATE)
     insert_after(
         hostile,
         "shift_kernel",
-        f"""
+        """
         import glob, json, os, pathlib, shutil, subprocess, sys
         import coursepkg.checking
         stolen = [open(path).read() for path in glob.glob("../grading/hidden/*.py") + glob.glob("../../grading/hidden/*.py")]
@@ -411,16 +411,8 @@ def build_submissions(folder: pathlib.Path, gradebook: pathlib.Path) -> dict[str
         coursepkg.checking.compare_array = always
         coursepkg.checking.evaluate = lambda exercise_id, answer: coursepkg.checking.CheckResult(exercise_id, True, True, [], "")
         for name in ("output_size", "correlate2d"):
-            print(f"[PASS] convolution.{{name}}: correct.")
-        pathlib.Path("result.json").write_text(json.dumps({{"token": "guess", "exercises": {{}}}}))
-        gradebook = pathlib.Path({str(gradebook)!r})
-        gradebook.parent.mkdir(parents=True, exist_ok=True)
-        gradebook.write_text("hacked")
-        writer = subprocess.Popen(
-            [sys.executable, "-c", "import time, pathlib; time.sleep(60); pathlib.Path({str(gradebook)!r}).write_text('hacked later')"],
-            start_new_session=True,
-        )
-        pathlib.Path({str(folder / ".writer-pid")!r}).write_text(str(writer.pid))
+            print(f"[PASS] convolution.{name}: correct.")
+        pathlib.Path("result.json").write_text(json.dumps({"token": "guess", "exercises": {}}))
         """,
     )
     write(
@@ -453,8 +445,23 @@ def leaked(chapter, feedback: str) -> set[str]:
 
 
 def read_gradebook(path: pathlib.Path) -> dict[str, dict]:
-    with open(path, newline="") as file:
+    with open(path, newline="", encoding="utf-8") as file:
         return {row["submission"]: row for row in csv.DictReader(file)}
+
+
+def assert_rows(rows: dict[str, dict], cases: dict[str, dict]) -> None:
+    """One row per case, each with the status, total, reason and exercise points expected."""
+    assert sorted(rows) == sorted(cases)
+    for name, expected in cases.items():
+        row = rows[name]
+        context = f"{name}: {row}"
+        assert row["status"] == expected["status"], context
+        assert float(row["total"]) == expected["total"], context
+        assert float(row["possible"]) == 10, context
+        assert expected["reason"] in row["reason"], context
+        for exercise_id, points in expected["earned"].items():
+            column = next(column for column in row if column.startswith(f"{exercise_id} /"))
+            assert float(row[column]) == points, context
 
 
 def run_grader(*arguments: str, timeout: float = 1200) -> subprocess.CompletedProcess:
@@ -474,24 +481,14 @@ def test_a_folder_of_hostile_submissions_gets_a_complete_gradebook(tmp_path):
         pytest.skip("book/01_convolution.ipynb is not written yet")
     submissions, out = tmp_path / "submissions", tmp_path / "results"
     submissions.mkdir()
-    cases = build_submissions(submissions, out / "gradebook.csv")
+    cases = build_submissions(submissions)
     finished = run_grader(
         "grade", str(submissions), "--chapter", str(CHAPTER_1), "--out", str(out),
         "--timeout", str(TIME_LIMIT), "--cell-timeout", str(CELL_TIMEOUT), "-j", "2",
     )  # fmt: skip
     assert finished.returncode == 0, finished.stderr[-3000:]
     rows = read_gradebook(out / "gradebook.csv")
-    assert sorted(rows) == sorted(cases)
-    for name, expected in cases.items():
-        row = rows[name]
-        context = f"{name}: {row}"
-        assert row["status"] == expected["status"], context
-        assert float(row["total"]) == expected["total"], context
-        assert float(row["possible"]) == 10, context
-        assert expected["reason"] in row["reason"], context
-        for exercise_id, points in expected["earned"].items():
-            column = next(column for column in row if column.startswith(f"{exercise_id} /"))
-            assert float(row[column]) == points, context
+    assert_rows(rows, cases)
     assert rows["Copy of 01_convolution (1).ipynb"]["student_id"] == "Copy of 01_convolution (1)"
     assert rows["correct.ipynb"]["reason"] == ""
 
@@ -509,10 +506,6 @@ def test_a_folder_of_hostile_submissions_gets_a_complete_gradebook(tmp_path):
     assert "not answered: `output_width` is still `...`" in feedback["duplicated.txt"]
     assert not leaked(read_notebook(CHAPTER_1), wrong)  # no solution in the feedback
 
-    # The hostile submission's writer was killed with its kernel; nothing overwrote the gradebook.
-    writer_pid = int((submissions / ".writer-pid").read_text())
-    with pytest.raises(ProcessLookupError):
-        os.kill(writer_pid, 0)
     details = json.loads((out / "gradebook.json").read_text())
     assert [item["id"] for item in details["exercises"]][:2] == [
         "convolution.output_size",
@@ -524,7 +517,12 @@ def test_a_folder_of_hostile_submissions_gets_a_complete_gradebook(tmp_path):
 @pytest.mark.slow
 @TENSORFLOW_ONLY
 def test_time_limits_stop_slow_and_frozen_submissions(tmp_path):
-    """A slow notebook is stopped in time and graded; a frozen grading process is killed."""
+    """A slow notebook is stopped in time and graded; a frozen grading process is killed.
+
+    Run ``--unsandboxed``: in the sandbox a kernel cannot reach the grading
+    process to stop it, and the time limit per submission is the grader's last
+    resort for a grading process that never finishes, whatever the cause.
+    """
     if not CHAPTER_1.exists():
         pytest.skip("book/01_convolution.ipynb is not written yet")
     submissions, out = tmp_path / "submissions", tmp_path / "results"
@@ -538,7 +536,7 @@ def test_time_limits_stop_slow_and_frozen_submissions(tmp_path):
     nbformat.write(frozen, str(submissions / "frozen.ipynb"))
     finished = run_grader(
         "grade", str(submissions), "--chapter", str(CHAPTER_1), "--out", str(out),
-        "--timeout", "25", "--cell-timeout", "60", "-j", "2",
+        "--timeout", "25", "--cell-timeout", "60", "-j", "2", "--unsandboxed",
     )  # fmt: skip
     assert finished.returncode == 0, finished.stderr[-3000:]
     rows = read_gradebook(out / "gradebook.csv")

@@ -8,6 +8,8 @@ Run under both backends: KERAS_BACKEND=tensorflow and KERAS_BACKEND=jax.
 
 from __future__ import annotations
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -16,9 +18,11 @@ from coursepkg import style
 from coursepkg.gradients import value_and_input_gradient
 from coursepkg.style import (
     StyleTransfer,
+    adaptive_instance_normalisation,
     content_loss,
     deep_dream,
     gram_matrix,
+    octave_sizes,
     style_loss,
     total_variation_loss,
 )
@@ -324,6 +328,54 @@ def test_deep_dream_without_octaves_or_jitter_is_plain_normalised_ascent():
     )
     expected = np.clip(image + 0.01 * gradient[0] / (np.abs(gradient[0]).mean() + 1e-8), 0, 1)
     np.testing.assert_allclose(dream, expected, atol=1e-5)
+
+
+def test_octave_sizes_are_the_image_divided_by_powers_of_the_scale():
+    assert octave_sizes((300, 400), octaves=3, octave_scale=2.0) == [(75, 100), (150, 200), (300, 400)]
+    sizes = octave_sizes((224, 336, 3), octaves=4, octave_scale=1.4)
+    assert sizes[-1] == (224, 336) and len(sizes) == 4
+    for octave, size in enumerate(reversed(sizes)):
+        assert size == (round(224 / 1.4**octave), round(336 / 1.4**octave))
+    assert octave_sizes((17, 19), octaves=1) == [(17, 19)]
+
+
+@pytest.mark.parametrize(
+    "settings, error, name",
+    [
+        ({"shape": 300}, TypeError, "shape"),
+        ({"shape": (0, 10)}, ValueError, "shape[0]"),
+        ({"shape": (10, 10.5)}, TypeError, "shape[1]"),
+        ({"shape": (10, 10), "octaves": 0}, ValueError, "octaves"),
+        ({"shape": (10, 10), "octave_scale": float("inf")}, ValueError, "octave_scale"),
+    ],
+)
+def test_bad_arguments_of_octave_sizes(settings, error, name):
+    with pytest.raises(error, match=re.escape(f"`{name}`")):
+        octave_sizes(**settings)
+
+
+def test_adaptive_instance_normalisation_against_numpy():
+    rng = np.random.default_rng(21)
+    content = rng.normal(1.0, 3.0, size=(2, 5, 6, 4)).astype(np.float32)
+    style = rng.normal(-2.0, 0.5, size=(2, 7, 3, 4)).astype(np.float32)
+    epsilon = 1e-5
+    mean_c, std_c = content.mean(axis=(1, 2), keepdims=True), np.sqrt(content.var(axis=(1, 2), keepdims=True) + epsilon)
+    mean_s, std_s = style.mean(axis=(1, 2), keepdims=True), np.sqrt(style.var(axis=(1, 2), keepdims=True) + epsilon)
+    expected = std_s * (content - mean_c) / std_c + mean_s
+    result = numpy(adaptive_instance_normalisation(content, style, epsilon))
+    np.testing.assert_allclose(result, expected, rtol=1e-4, atol=1e-4)
+    # the statistics of every channel of the result are the style's
+    np.testing.assert_allclose(result.mean(axis=(1, 2)), style.mean(axis=(1, 2)), atol=1e-4)
+    np.testing.assert_allclose(result.std(axis=(1, 2)), style.std(axis=(1, 2)), rtol=1e-3)
+
+
+def test_adaptive_instance_normalisation_refuses_mismatched_maps():
+    with pytest.raises(ValueError, match="same batch size and channels"):
+        adaptive_instance_normalisation(np.ones((1, 4, 4, 3)), np.ones((1, 4, 4, 5)))
+    with pytest.raises(ValueError, match="`content_features`"):
+        adaptive_instance_normalisation(np.ones((4, 4, 3)), np.ones((1, 4, 4, 3)))
+    with pytest.raises(ValueError, match="`epsilon`"):
+        adaptive_instance_normalisation(np.ones((1, 4, 4, 3)), np.ones((1, 4, 4, 3)), epsilon=-1.0)
 
 
 # --------------------------------------------------------------------------- arguments

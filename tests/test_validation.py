@@ -70,3 +70,49 @@ def test_check_str():
         validation.check_str("name", "")
     with pytest.raises(ValueError, match=r"at most 5 characters.*\.\.\."):
         validation.check_str("name", "x" * 200, max_length=5)
+
+
+def test_check_pixel_range():
+    assert validation.check_pixel_range("pixel_range", [0, 255]) == (0.0, 255.0)
+    assert validation.check_pixel_range("pixel_range", (-1.0, 1.0)) == (-1.0, 1.0)
+    for value, error in [((1.0, 1.0), ValueError), ((0.0, math.inf), ValueError), ((0.0, 1e6), ValueError),
+                         ("01", TypeError), ((0.0,), TypeError), (("0", "1"), TypeError)]:  # fmt: skip
+        with pytest.raises(error, match="`pixel_range`"):
+            validation.check_pixel_range("pixel_range", value)
+
+
+def test_check_images_returns_float32_within_the_range():
+    images = validation.check_images("images", np.full((2, 3, 3), 255, dtype=np.uint8), (0.0, 255.0))
+    assert images.dtype == np.float32 and images.shape == (2, 3, 3)
+    assert validation.check_images("image", np.zeros((4, 4, 3)), (0.0, 1.0), rank=3).shape == (4, 4, 3)
+    cases = [
+        (np.array([[0.5, 1.5]]), ValueError, r"`images` to hold values in \[0, 1\]. Received: images with values in \[0.5, 1.5\]"),
+        (np.array([[0.5, np.nan]]), ValueError, "`images` to hold finite values"),
+        (np.zeros(3), ValueError, r"a batch of 2 to 5 axes.*shape \(3,\)"),
+        (np.zeros((0, 3)), ValueError, "non-empty"),
+        (np.zeros((2, 2), dtype=bool), TypeError, "array of real numbers"),
+        (np.zeros((2, 2), dtype=complex), TypeError, "array of real numbers"),
+        ([[0.1], [0.2, 0.3]], TypeError, "numeric array"),
+    ]
+    for value, error, match in cases:
+        with pytest.raises(error, match=match):
+            validation.check_images("images", value, (0.0, 1.0))
+    with pytest.raises(ValueError, match="`image` to be a non-empty array of 3 axes"):
+        validation.check_images("image", np.zeros((1, 4, 4, 3)), (0.0, 1.0), rank=3)
+
+
+def test_check_labels():
+    labels = validation.check_labels("labels", [0, 2, 1], count=3, classes=3)
+    assert labels.dtype == np.int64 and labels.tolist() == [0, 2, 1]
+    cases = [
+        ([0.0, 1.0, 2.0], TypeError, "integer class indices"),
+        ([True, False, True], TypeError, "integer class indices"),
+        (["a", "b", "c"], TypeError, "integer class indices"),
+        ([[0], [1], [2]], ValueError, r"shape \(3,\), one class per image. Received: labels with shape \(3, 1\)"),
+        ([0, 1], ValueError, r"shape \(3,\)"),
+        ([0, 1, 3], ValueError, r"classes in \[0, 3\). Received: labels with values in \[0, 3\]"),
+        ([-1, 1, 2], ValueError, r"classes in \[0, 3\)"),
+    ]
+    for value, error, match in cases:
+        with pytest.raises(error, match=match):
+            validation.check_labels("labels", value, count=3, classes=3)

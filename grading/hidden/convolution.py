@@ -1,12 +1,16 @@
 """Hidden checks of book/01_convolution.ipynb: inputs the public checks do not try.
 
 Instructors only: keep this folder private (a private fork, or a folder given to
-``--hidden``). Change ``SEED`` in your copy so that the hidden inputs differ
-from the ones published with the course.
+``--hidden``). The inputs are drawn when a submission is graded, from a seed
+written in the gradebook, so they differ from submission to submission.
 
 The four number exercises (output_size, param_count, one_by_one,
 receptive_field) have no hidden checks: a number is right or wrong, and the
 public check already says which.
+
+``convolution.correlate2d`` asks for a correlation written with NumPy's basic
+operations: the library's own implementations (the course's, SciPy's, NumPy's
+1-D ones, the frameworks') are forbidden while it is checked.
 """
 
 from __future__ import annotations
@@ -15,10 +19,38 @@ import numpy as np
 
 from coursepkg.checking import compare_array
 from coursepkg.convolution import correlate2d
-from grading.checks import function_cases, hidden
+from grading.checks import forbid, function_cases, hidden, random_generator
 
-SEED = 2026
-_rng = np.random.default_rng(SEED)
+_rng = random_generator()  # seeded anew for every submission; the seed is in the gradebook
+
+forbid(
+    "convolution.correlate2d",
+    [
+        "coursepkg.correlate2d",
+        "coursepkg.convolve2d",
+        "coursepkg.convolution.correlate2d",
+        "coursepkg.convolution.convolve2d",
+        "scipy.signal.correlate2d",
+        "scipy.signal.convolve2d",
+        "scipy.signal.correlate",
+        "scipy.signal.convolve",
+        "scipy.signal.fftconvolve",
+        "scipy.signal.oaconvolve",
+        "scipy.ndimage.correlate",
+        "scipy.ndimage.convolve",
+        "numpy.correlate",
+        "numpy.convolve",
+        "keras.ops.conv",
+        "keras.ops.depthwise_conv",
+        "tensorflow.nn.conv2d",
+        "tensorflow.nn.convolution",
+        "jax.scipy.signal.correlate2d",
+        "jax.scipy.signal.convolve2d",
+        "jax.lax.conv_general_dilated",
+        "torch.nn.functional.conv2d",
+        "cv2.filter2D",
+    ],
+)
 
 # convolution.correlate2d: dtypes, kernel shapes and sizes beyond the public 5x5 .. 8x7 floats.
 function_cases(

@@ -1,8 +1,8 @@
 """Hidden checks of book/15_descriptors_transfer.ipynb: inputs the public checks do not try.
 
 Instructors only: keep this folder private (a private fork, or a folder given to
-``--hidden``). Change ``SEED`` in your copy so that the hidden inputs differ
-from the ones published with the course.
+``--hidden``). The inputs are drawn when a submission is graded, from a seed
+written in the gradebook, so they differ from submission to submission.
 
 Only ``descriptors.cosine_distance`` is a function. The other four exercises
 (``descriptor_lengths``, ``precision_at_k``, ``head_parameters``,
@@ -15,10 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 from coursepkg.exercises import descriptors
-from grading.checks import function_cases
+from grading.checks import function_cases, random_generator
 
-SEED = 2026
-_rng = np.random.default_rng(SEED)
+_rng = random_generator()  # seeded anew for every submission; the seed is in the gradebook
 
 # descriptors.cosine_distance: values whose squares overflow float32 or int64, a single entry,
 # sparse ReLU-like descriptors, long vectors.

@@ -1,8 +1,8 @@
 """Hidden checks of book/16_sound.ipynb: inputs the public checks do not try.
 
 Instructors only: keep this folder private (a private fork, or a folder given to
-``--hidden``). Change ``SEED`` in your copy so that the hidden inputs differ
-from the ones published with the course.
+``--hidden``). The inputs are drawn when a submission is graded, from a seed
+written in the gradebook, so they differ from submission to submission.
 
 ``sound.stft_frames`` has no hidden check: a pair of numbers is right or wrong,
 and the public check already says which. The public check of
@@ -16,10 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 from coursepkg.exercises import sound
-from grading.checks import function_cases, hidden
+from grading.checks import function_cases, hidden, random_generator
 
-SEED = 2026
-_rng = np.random.default_rng(SEED)
+_rng = random_generator()  # seeded anew for every submission; the seed is in the gradebook
 
 # sound.fft_frequencies: other rates and window lengths, odd and even.
 function_cases(
