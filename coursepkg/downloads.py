@@ -15,8 +15,16 @@ import contextlib
 import hashlib
 import os
 import pathlib
+import secrets
+import socket
 import tempfile
+import time
 from collections.abc import Callable
+
+TIMEOUT_ENV_VAR = "COURSEPKG_DOWNLOAD_TIMEOUT"  # seconds a connection may stay silent
+DEFAULT_TIMEOUT = 60.0
+MAX_TIMEOUT = 3600.0
+RETRIES = 2  # further attempts after a timeout or a dropped connection (not after "no network")
 
 
 class DownloadError(RuntimeError):
@@ -36,6 +44,75 @@ def _remove(path: pathlib.Path) -> None:
             candidate.unlink()
 
 
+def download_timeout() -> float:
+    """Seconds a download may wait for the server: ``$COURSEPKG_DOWNLOAD_TIMEOUT``, else 60.
+
+    Raises:
+        ValueError: the variable is not a number in (0, 3600].
+    """
+    text = os.environ.get(TIMEOUT_ENV_VAR, "").strip()
+    if not text:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 < value <= MAX_TIMEOUT:  # also refuses nan
+        raise ValueError(
+            f"Expected ${TIMEOUT_ENV_VAR} to be a number of seconds in (0, {MAX_TIMEOUT:g}]. "
+            f"Received: {TIMEOUT_ENV_VAR}={text!r}"
+        )
+    return value
+
+
+def _check_cache_subdir(cache_subdir) -> str:
+    """A relative folder inside the cache: no absolute path, no ``..``."""
+    if not isinstance(cache_subdir, str) or not cache_subdir.strip():
+        raise TypeError(f"Expected `cache_subdir` to be a folder name. Received: cache_subdir={cache_subdir!r}")
+    parts = pathlib.PurePath(cache_subdir).parts
+    if pathlib.PurePath(cache_subdir).is_absolute() or ".." in parts or "\\" in cache_subdir:
+        raise ValueError(
+            "Expected `cache_subdir` to be a folder inside the Keras cache (relative, without '..'). "
+            f"Received: cache_subdir={cache_subdir!r}"
+        )
+    return cache_subdir
+
+
+@contextlib.contextmanager
+def _socket_timeout(seconds: float):
+    """``socket``'s default timeout for the block: ``urllib`` (under Keras's ``get_file``) has none of its own."""
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def _transient(error: BaseException) -> bool:
+    """A timeout or a dropped connection (worth another try), as opposed to no network or a bad file."""
+    while error is not None:
+        if isinstance(error, (TimeoutError, socket.timeout, ConnectionResetError, ConnectionAbortedError)):
+            return True
+        if "timed out" in str(error):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _cached_file_is_good(path: pathlib.Path, file_hash: str | None, verify) -> bool:
+    if file_hash is not None:
+        algorithm = "md5" if len(file_hash) == 32 else "sha256"
+        if file_hash_of(path, algorithm) != file_hash:
+            return False
+    if verify is not None:
+        try:
+            verify(path)
+        except ValueError:
+            return False
+    return True
+
+
 def fetch(
     fname: str,
     origin: str,
@@ -45,12 +122,22 @@ def fetch(
 ) -> pathlib.Path:
     """Download ``origin`` into the Keras cache once, and return the cached path.
 
+    The download goes to a temporary name in the cache folder
+    (``.NAME.partial-...``) and is renamed to ``fname`` only once its hash and
+    ``verify`` accept it, so an interrupted download never leaves a partial file
+    under the final name; leftovers of interrupted downloads are removed. A
+    cached file is checked (hash, ``verify``) at every call, and downloaded
+    again when damaged. A server that stays silent for
+    ``$COURSEPKG_DOWNLOAD_TIMEOUT`` seconds (default 60) ends the attempt;
+    after a timeout or a dropped connection the download is tried again
+    (``RETRIES`` times, after 1 then 2 s); without a network it fails at once.
+
     Args:
         fname: file name inside the cache folder.
         origin: URL (``https://...`` or ``file://...``).
         file_hash: expected SHA-256 (or MD5) of the file, or ``None`` when no
             fixed checksum exists (then pass ``verify`` to check the content).
-        cache_subdir: sub-folder of the Keras cache.
+        cache_subdir: sub-folder of the Keras cache (relative, without ``..``).
         verify: optional function that raises ``ValueError`` when the file's
             content is wrong; called after the download and on every cache hit.
 
@@ -60,41 +147,58 @@ def fetch(
     Raises:
         DownloadError: the download failed or the file did not verify. The
             cache is left without the bad file, so the next call starts clean.
+        ValueError, TypeError: a bad ``fname`` or ``cache_subdir``, or a bad
+            ``$COURSEPKG_DOWNLOAD_TIMEOUT``.
     """
-    if not fname or "/" in fname or "\\" in fname:
+    if not isinstance(fname, str) or not fname or "/" in fname or "\\" in fname or fname in (".", ".."):
         raise ValueError(f"Expected `fname` to be a plain file name. Received: fname={fname!r}")
+    cache_subdir = _check_cache_subdir(cache_subdir)
+    timeout = download_timeout()
     import keras
 
-    target = cache_dir() / cache_subdir / fname
+    folder = cache_dir() / cache_subdir
+    target = folder / fname
     # Keras silently uses /tmp/.keras instead of a cache folder that does not exist yet.
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        path = pathlib.Path(
-            keras.utils.get_file(
-                fname,
-                origin,
-                file_hash=file_hash,
-                cache_subdir=cache_subdir,
-                cache_dir=str(cache_dir()),
-            )
-        )
-    except Exception as error:  # urllib, socket, checksum and Keras errors alike
-        _remove(target)
-        raise DownloadError(
-            f"Could not download {origin} into {target}: {error}. "
-            "Check the network connection (Colab has one), or download the file by hand "
-            f"and place it at {target}."
-        ) from error
+    folder.mkdir(parents=True, exist_ok=True)
+    for leftover in folder.glob(f".{fname}.partial-*"):  # from interrupted downloads
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+    if target.is_file():
+        if _cached_file_is_good(target, file_hash, verify):
+            return target
+        print(f"[coursepkg] the cached {target} is damaged (hash or content); downloading it again.")
+        target.unlink()
+    partial = f".{fname}.partial-{os.getpid()}-{secrets.token_hex(4)}"
+    for attempt in range(RETRIES + 1):
+        try:
+            with _socket_timeout(timeout):
+                keras.utils.get_file(
+                    partial, origin, file_hash=file_hash, cache_subdir=cache_subdir, cache_dir=str(cache_dir())
+                )
+            break
+        except Exception as error:  # urllib, socket, checksum and Keras errors alike
+            _remove(folder / partial)
+            if attempt < RETRIES and _transient(error):
+                time.sleep(attempt + 1.0)
+                continue
+            raise DownloadError(
+                f"Could not download {origin} into {target}: {error}. "
+                "Check the network connection (Colab has one), or download the file by hand "
+                f"and place it at {target}."
+                + (f" (The server stayed silent for {timeout:g} s, {attempt + 1} times; "
+                   f"${TIMEOUT_ENV_VAR} sets that limit.)" if _transient(error) else "")
+            ) from error
     if verify is not None:
         try:
-            verify(path)
+            verify(folder / partial)
         except ValueError as error:
-            _remove(path)
+            _remove(folder / partial)
             raise DownloadError(
                 f"The file downloaded from {origin} is not what was expected ({error}); "
-                f"it was removed from {path.parent}. Try again, or download it by hand."
+                f"it was removed from {folder}. Try again, or download it by hand."
             ) from error
-    return path
+    os.replace(folder / partial, target)
+    return target
 
 
 def keras_dataset(name: str):
@@ -172,3 +276,6 @@ def save_npz_atomically(path: pathlib.Path, arrays: dict) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+file_hash_of = file_hash  # the name fetch uses: its own argument `file_hash` shadows the function

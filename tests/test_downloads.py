@@ -101,7 +101,10 @@ def test_fetch_removes_a_file_that_fails_verification(keras_home, origin_file):
 def test_verify_runs_on_cache_hits_too(keras_home, origin_file):
     seen = []
     path = downloads.fetch("payload.bin", origin_file.as_uri(), verify=seen.append)
-    assert seen == [path]
+    # the download is verified under its temporary name, before it takes the final one
+    assert len(seen) == 1 and seen[0].parent == path.parent and seen[0].name.startswith(".payload.bin.partial-")
+    downloads.fetch("payload.bin", origin_file.as_uri(), verify=seen.append)
+    assert seen[1:] == [path]  # the cache hit is verified too
 
     def reject(path: pathlib.Path) -> None:
         raise ValueError("stale cache entry")
@@ -140,3 +143,46 @@ def test_keras_dataset_offline_raises_download_error(offline):
 def test_keras_dataset_rejects_unknown_names(name):
     with pytest.raises(ValueError, match="name"):
         downloads.keras_dataset(name)
+
+
+@pytest.mark.parametrize("cache_subdir", ["../..", "/tmp", "datasets/../../escape", ""])
+def test_fetch_refuses_a_cache_subdir_outside_the_cache(keras_home, origin_file, cache_subdir):
+    with pytest.raises((ValueError, TypeError), match="`cache_subdir`"):
+        downloads.fetch("payload.bin", origin_file.as_uri(), cache_subdir=cache_subdir)
+    assert not (keras_home.parent / "payload.bin").exists()
+
+
+def test_an_interrupted_download_leaves_nothing_under_the_final_name(keras_home, origin_file):
+    folder = downloads.cache_dir() / "datasets"
+    folder.mkdir(parents=True)
+    leftover = folder / ".payload.bin.partial-123-abcd"
+    leftover.write_bytes(b"half a file")  # what a killed download leaves
+    path = downloads.fetch("payload.bin", origin_file.as_uri())
+    assert path.read_bytes() == origin_file.read_bytes()
+    assert not leftover.exists() and sorted(item.name for item in folder.iterdir()) == ["payload.bin"]
+
+
+def test_a_silent_server_times_out_and_is_retried(keras_home, monkeypatch):
+    import socket
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)  # accepts connections in the kernel's backlog, never answers
+    monkeypatch.setenv(downloads.TIMEOUT_ENV_VAR, "0.3")
+    monkeypatch.setattr(downloads.time, "sleep", lambda seconds: None)  # no back-off wait in the test
+    began = time.perf_counter()
+    try:
+        with pytest.raises(DownloadError, match="silent for 0.3 s, 3 times"):
+            downloads.fetch("silent.bin", f"http://127.0.0.1:{listener.getsockname()[1]}/file")
+    finally:
+        listener.close()
+    assert time.perf_counter() - began < 10
+    assert not list((downloads.cache_dir() / "datasets").iterdir())
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "soon", "1e9"])
+def test_a_bad_timeout_setting_is_named(monkeypatch, value):
+    monkeypatch.setenv(downloads.TIMEOUT_ENV_VAR, value)
+    with pytest.raises(ValueError, match=downloads.TIMEOUT_ENV_VAR):
+        downloads.download_timeout()
