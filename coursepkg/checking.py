@@ -281,9 +281,57 @@ def compare_function(
             result = function(*[np.array(arg, copy=True) for arg in args])
         except Exception as error:
             return [f"{what} raised {type(error).__name__} on {description}: {error}"]
-        if any(result is marker for marker in NOT_ANSWERED):
-            raise NotAnswered(what)
+        raise_if_not_answered(result, what)
         problems = compare_array(result, reference(*args), f"{what} on {description}", rtol=rtol, atol=atol)
+        if problems:
+            return problems
+    return []
+
+
+def raise_if_not_answered(result: Any, what: str) -> None:
+    """Raise :class:`NotAnswered` when a student's function still returns ``...`` or ``None``."""
+    if any(result is marker for marker in NOT_ANSWERED):
+        raise NotAnswered(what)
+
+
+def as_number(result: Any) -> Any:
+    """A one-element array, tensor or NumPy scalar as a Python number; anything else unchanged (for the feedback)."""
+    if hasattr(result, "numpy") and not isinstance(result, np.ndarray):
+        result = result.numpy()
+    if isinstance(result, (str, bytes)):
+        return result
+    try:
+        return np.asarray(result).item() if np.size(result) == 1 else result
+    except (TypeError, ValueError):
+        return result
+
+
+def compare_calls(
+    function: Any,
+    reference: Callable,
+    cases: Sequence[tuple[tuple, str]],
+    what: str,
+    compare: Callable[[Any, Any, str], list[str]],
+) -> list[str]:
+    """Call a student's function on each case and ``compare(result, expected, what)`` with the reference.
+
+    Unlike :func:`compare_function`, array arguments reach the function as
+    copies and other arguments as they are (a Python number stays one: some
+    library calls refuse a 0-d array).
+
+    Returns:
+        Problems on the first failing case (later cases are not run).
+    """
+    if not callable(function):
+        return [f"{what} should be a function; received {describe(function)}"]
+    for args, description in cases:
+        copies = [np.array(arg, copy=True) if isinstance(arg, np.ndarray) else arg for arg in args]
+        try:
+            result = function(*copies)
+        except Exception as error:
+            return [f"{what} raised {type(error).__name__} on {description}: {error}"]
+        raise_if_not_answered(result, what)
+        problems = compare(result, reference(*args), f"{what} on {description}")
         if problems:
             return problems
     return []
@@ -297,27 +345,11 @@ def compare_scalar_function(
     rel_tol: float = 1e-6,
     abs_tol: float = 1e-9,
 ) -> list[str]:
-    """As :func:`compare_function`, for a function that returns one number (a loss, a rate).
+    """:func:`compare_calls` for a function that returns one number (a loss, a rate).
 
-    Array arguments reach the function as copies, other arguments as they are;
-    a result of size 1 (a 0-d array, a NumPy scalar) counts as a number.
-
-    Returns:
-        Problems on the first failing case (later cases are not run).
+    A result of size 1 (a 0-d array, a NumPy scalar, a tensor) counts as a number.
     """
-    if not callable(function):
-        return [f"{what} should be a function; received {describe(function)}"]
-    for args, description in cases:
-        copies = [np.array(arg, copy=True) if isinstance(arg, np.ndarray) else arg for arg in args]
-        try:
-            result = function(*copies)
-        except Exception as error:
-            return [f"{what} raised {type(error).__name__} on {description}: {error}"]
-        if any(result is marker for marker in NOT_ANSWERED):
-            raise NotAnswered(what)
-        if np.size(result) == 1 and not isinstance(result, (str, bytes)):
-            result = np.asarray(result).item()
-        problems = compare_number(result, reference(*args), f"{what} on {description}", rel_tol, abs_tol)
-        if problems:
-            return problems
-    return []
+    return compare_calls(
+        function, reference, cases, what,
+        lambda result, expected, name: compare_number(as_number(result), expected, name, rel_tol, abs_tol),
+    )  # fmt: skip

@@ -100,11 +100,14 @@ def _transient(error: BaseException) -> bool:
     return False
 
 
-def _cached_file_is_good(path: pathlib.Path, file_hash: str | None, verify) -> bool:
-    if file_hash is not None:
-        algorithm = "md5" if len(file_hash) == 32 else "sha256"
-        if file_hash_of(path, algorithm) != file_hash:
-            return False
+def hash_algorithm(expected_hash: str) -> str:
+    """Keras's "auto" rule: 64 hex digits are a SHA-256, anything else an MD5."""
+    return "sha256" if len(expected_hash) == 64 else "md5"
+
+
+def _cached_file_is_good(path: pathlib.Path, expected_hash: str | None, verify) -> bool:
+    if expected_hash is not None and file_hash(path, hash_algorithm(expected_hash)) != expected_hash:
+        return False
     if verify is not None:
         try:
             verify(path)
@@ -276,6 +279,3 @@ def save_npz_atomically(path: pathlib.Path, arrays: dict) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
-
-
-file_hash_of = file_hash  # the name fetch uses: its own argument `file_hash` shadows the function

@@ -383,13 +383,8 @@ def _check_input_shape(input_shape, include_top: bool, spec: _ImageNetNetwork):
 # --------------------------------------------------------------------------- ImageNet weights
 
 
-def _algorithm(expected_hash: str) -> str:
-    """Keras's "auto" rule: 64 hex digits are a SHA-256, anything else an MD5."""
-    return "sha256" if len(expected_hash) == 64 else "md5"
-
-
 def _check_hash(path: pathlib.Path, expected: str, what: str) -> None:
-    algorithm = _algorithm(expected)
+    algorithm = downloads.hash_algorithm(expected)
     found = downloads.file_hash(path, algorithm)
     if found != expected:
         raise WeightsFileError(

@@ -18,33 +18,19 @@ from __future__ import annotations
 import numpy as np
 
 from coursepkg.checking import (
-    NOT_ANSWERED,
     NotAnswered,
+    as_number,
     compare_array,
     compare_function,
     compare_number,
+    compare_scalar_function,
     describe,
     exercise,
+    raise_if_not_answered,
 )
 
 CHAPTER = "book/20_adversarial_defences.ipynb"
 LEVELS = 8  # grey levels of the chapter's bit-depth reduction (3 bits)
-
-
-def _not_answered(result, what: str) -> None:
-    """Raise NotAnswered when a student's function still returns ``...`` or ``None``."""
-    if any(result is marker for marker in NOT_ANSWERED):
-        raise NotAnswered(what)
-
-
-def _number(result):
-    """A one-element array or tensor as a Python number; anything else unchanged (for the feedback)."""
-    if hasattr(result, "numpy") and not isinstance(result, np.ndarray):
-        result = result.numpy()
-    try:
-        return np.asarray(result).item() if np.size(result) == 1 else result
-    except (TypeError, ValueError):
-        return result
 
 
 def _images(seed: int, count: int, side: int = 6) -> np.ndarray:
@@ -103,20 +89,9 @@ def _loss_cases():
     ),
 )
 def _training_loss(answer):
-    what = "your adversarial_loss"
-    if not callable(answer):
-        return [f"{what} should be a function; received {describe(answer)}"]
-    for (clean, adversarial, labels, alpha), description in _loss_cases():
-        try:
-            result = answer(clean.copy(), adversarial.copy(), labels.copy(), alpha)
-        except Exception as error:
-            return [f"{what} raised {type(error).__name__} on {description}: {error}"]
-        _not_answered(result, what)
-        expected = goodfellow_loss(clean, adversarial, labels, alpha)
-        problems = compare_number(_number(result), expected, f"{what} on {description}", rel_tol=1e-4, abs_tol=1e-6)
-        if problems:
-            return problems
-    return []
+    return compare_scalar_function(
+        answer, goodfellow_loss, _loss_cases(), "your adversarial_loss", rel_tol=1e-4, abs_tol=1e-6
+    )
 
 
 # --------------------------------------------------------------------------- adversarial_defences.project_linf
@@ -201,8 +176,8 @@ def _robust_accuracy(answer):
             result = answer(labels.copy(), predictions.copy())
         except Exception as error:
             return [f"{what} raised {type(error).__name__} on {description}: {error}"]
-        _not_answered(result, what)
-        problems = compare_number(_number(result), robust_accuracy(labels, predictions), f"{what} on {description}")
+        raise_if_not_answered(result, what)
+        problems = compare_number(as_number(result), robust_accuracy(labels, predictions), f"{what} on {description}")
         if problems:
             return problems
     return []
@@ -248,7 +223,7 @@ def _detection_rates(answer):
             result = answer(clean.copy(), adversarial.copy(), threshold)
         except Exception as error:
             return [f"{what} raised {type(error).__name__} on {description}: {error}"]
-        _not_answered(result, what)
+        raise_if_not_answered(result, what)
         if isinstance(result, np.ndarray):
             result = result.tolist()
         if not isinstance(result, (tuple, list)) or len(result) != 2:
@@ -260,7 +235,7 @@ def _detection_rates(answer):
         names = ("the true-positive rate", "the false-positive rate")
         problems = []
         for name, received, correct in zip(names, result, expected):
-            problems += compare_number(_number(received), correct, f"{name} on {description}")
+            problems += compare_number(as_number(received), correct, f"{name} on {description}")
         if problems:
             return problems
     return []
@@ -305,7 +280,7 @@ def _straight_through(answer):
         try:  # a symbolic call first: the function must be made of keras.ops (and the grader runs it in the kernel)
             inputs = keras.Input(images.shape[1:])
             outputs = answer(inputs)
-            _not_answered(outputs, what)
+            raise_if_not_answered(outputs, what)
             model = keras.Model(inputs, outputs)
             values = ops.convert_to_numpy(model(images))
         except NotAnswered:

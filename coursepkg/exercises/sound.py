@@ -15,39 +15,15 @@ import numpy as np
 
 from coursepkg.audio import FSDD_SPEAKERS, FSDD_TAKES, AudioDataset, AudioSplit
 from coursepkg.checking import (
-    NOT_ANSWERED,
-    NotAnswered,
     compare_array,
+    compare_calls,
     compare_integer,
     describe,
     exercise,
+    raise_if_not_answered,
 )
 
 CHAPTER = "book/16_sound.ipynb"
-
-
-def _not_answered(result, what: str) -> None:
-    """Raise NotAnswered when a student's function still returns ``...`` or ``None``."""
-    if any(result is marker for marker in NOT_ANSWERED):
-        raise NotAnswered(what)
-
-
-def _compare_calls(function, reference, cases, what: str, rtol: float, atol: float) -> list[str]:
-    """As :func:`coursepkg.checking.compare_function`, but numbers reach the function as Python
-    numbers (``np.fft.rfftfreq`` refuses a 0-d array for ``n``) and arrays as copies."""
-    if not callable(function):
-        return [f"{what} should be a function; received {describe(function)}"]
-    for args, description in cases:
-        copies = [np.array(arg, copy=True) if isinstance(arg, np.ndarray) else arg for arg in args]
-        try:
-            result = function(*copies)
-        except Exception as error:
-            return [f"{what} raised {type(error).__name__} on {description}: {error}"]
-        _not_answered(result, what)
-        problems = compare_array(result, reference(*args), f"{what} on {description}", rtol=rtol, atol=atol)
-        if problems:
-            return problems
-    return []
 
 
 # --------------------------------------------------------------------------- sound.stft_frames
@@ -124,9 +100,10 @@ FREQUENCY_CASES = [
     ),
 )
 def _fft_frequencies(answer):
-    return _compare_calls(
-        answer, fft_frequencies, FREQUENCY_CASES, "your fft_frequencies", rtol=1e-6, atol=1e-6
-    )
+    return compare_calls(
+        answer, fft_frequencies, FREQUENCY_CASES, "your fft_frequencies",
+        lambda result, expected, what: compare_array(result, expected, what, rtol=1e-6, atol=1e-6),
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- sound.hz_to_mel
@@ -165,7 +142,10 @@ def _mel_cases(seed: int = 0):
     ),
 )
 def _hz_to_mel(answer):
-    return _compare_calls(answer, hz_to_mel, _mel_cases(), "your hz_to_mel", rtol=1e-5, atol=1e-6)
+    return compare_calls(
+        answer, hz_to_mel, _mel_cases(), "your hz_to_mel",
+        lambda result, expected, what: compare_array(result, expected, what, rtol=1e-5, atol=1e-6),
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- sound.frequency_mask
@@ -221,7 +201,7 @@ def _frequency_mask(answer):
             result = answer(given, starts.copy(), width, mask_value)
         except Exception as error:
             return [f"{what} raised {type(error).__name__} on {description}: {error}"]
-        _not_answered(result, what)
+        raise_if_not_answered(result, what)
         expected = mask_frequencies(spectrograms, starts, width, mask_value)
         problems = compare_array(result, expected, f"{what} on {description}")
         if problems:
@@ -313,7 +293,7 @@ def _speaker_split(answer):
             result = answer(speakers.copy(), test_speaker)
         except Exception as error:
             return [f"{what} raised {type(error).__name__} on {description}: {error}"]
-        _not_answered(result, what)
+        raise_if_not_answered(result, what)
         if isinstance(result, (str, bytes, dict)) or not hasattr(result, "__len__") or len(result) != 2:
             return [
                 f"{what} should return a pair (train_indices, test_indices); on {description} it "

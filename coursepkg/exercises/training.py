@@ -13,12 +13,12 @@ from __future__ import annotations
 import numpy as np
 
 from coursepkg.checking import (
-    NOT_ANSWERED,
     NotAnswered,
     compare_array,
     compare_number,
     describe,
     exercise,
+    raise_if_not_answered,
 )
 from coursepkg.optim import NumpyAdam, NumpySGD, keras_trajectory, quadratic, run_optimizer
 
@@ -63,8 +63,7 @@ def _run_student(step_fn, rule, start, gradient_fn, state_names, call):
             [state.copy() for state in states],
             step,
         )
-        if any(result is marker for marker in NOT_ANSWERED):
-            raise NotAnswered("the step function")  # a stub still returning ... (or None)
+        raise_if_not_answered(result, "the step function")  # a stub still returning ... (or None)
         if not isinstance(result, (tuple, list)) or len(result) != 1 + len(state_names):
             names = ", ".join(["new_variable", *(f"new_{name}" for name in state_names)])
             raise _AnswerError(
