@@ -71,8 +71,8 @@ BACKEND_INDEPENDENT := test_book test_grading test_downloads test_data test_audi
 # BACKEND_INDEPENDENT, which run no backend-specific code of ours.
 test: lint
 	$(call cache_mode,1)
-	KERAS_BACKEND=tensorflow COURSEPKG_FAST=1 COURSEPKG_EXECUTION_CACHE=$(abspath $(CACHE)) $(BIN)/python -m pytest -n $(JOBS) -m "not chapters" --nbmake --nbmake-timeout=600 tests book
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(JOBS) -m "not slow and not chapters" \
+	KERAS_BACKEND=tensorflow COURSEPKG_FAST=1 COURSEPKG_EXECUTION_CACHE=$(abspath $(CACHE)) $(BIN)/python -m pytest -n $(JOBS) --durations=25 -m "not chapters" --nbmake --nbmake-timeout=600 tests book
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(JOBS) --durations=15 -m "not slow and not chapters" \
 		$(foreach module,$(BACKEND_INDEPENDENT),--ignore=tests/$(module).py) tests
 
 # Grade every chapter's own solutions with the instructors' grader (about 10 minutes on

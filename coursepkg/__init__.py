@@ -69,7 +69,7 @@ from coursepkg.descriptors import (
     plot_retrieval,
     precision_at_k,
 )
-from coursepkg.downloads import DownloadError
+from coursepkg.downloads import DataFileError, DownloadError
 from coursepkg.fooling import (
     FoolingImageResult,
     UniversalPerturbationResult,
@@ -146,6 +146,7 @@ __all__ = [
     "CLASSIC_FILTERS",
     "CheckResult",
     "DeviceInfo",
+    "DataFileError",
     "DownloadError",
     "ImageDataset",
     "PAINTINGS",

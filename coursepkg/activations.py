@@ -23,6 +23,40 @@ from collections.abc import Callable
 
 import numpy as np
 
+from coursepkg import validation
+
+__all__ = [
+    "ACTIVATIONS",
+    "GELU_TANH_COEFFICIENT",
+    "SELU_ALPHA",
+    "SELU_SCALE",
+    "activation",
+    "binary_cross_entropy",
+    "categorical_cross_entropy",
+    "elu",
+    "elu_derivative",
+    "gelu",
+    "gelu_derivative",
+    "leaky_relu",
+    "leaky_relu_derivative",
+    "log_softmax",
+    "logsumexp",
+    "prelu",
+    "prelu_derivative",
+    "relu",
+    "relu_derivative",
+    "selu",
+    "selu_derivative",
+    "sigmoid",
+    "sigmoid_derivative",
+    "softmax",
+    "softmax_cross_entropy_gradient",
+    "softmax_jacobian",
+    "sparse_categorical_cross_entropy",
+    "tanh",
+    "tanh_derivative",
+]
+
 # Constants of SELU (Klambauer et al., 2017, eq. 14), to full double precision.
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -36,51 +70,42 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 # --------------------------------------------------------------------------- input checks
 
 
+# Largest magnitude of an activation's parameter (a slope, ELU's alpha).
+MAX_PARAMETER = 1_000.0
+# Largest number of classes of softmax_jacobian, whose result is an (n, n) matrix (200 MB).
+MAX_JACOBIAN_CLASSES = 5_000
+
+
 def _as_float_array(name: str, value) -> np.ndarray:
-    """``value`` as a float64 array, or a ValueError naming the argument."""
-    if isinstance(value, (str, bytes)) or value is None:
-        raise ValueError(f"Expected `{name}` to be a real number or array. Received: {name}={value!r}")
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"Expected `{name}` to be a real number or array. Received: {name}={value!r}") from error
-    if array.dtype == object or not (
-        np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)
-    ) or np.iscomplexobj(array):
-        raise ValueError(
-            f"Expected `{name}` to be a real number or array. Received: {name} of dtype {array.dtype}"
-        )
-    return array.astype(np.float64)
+    """``value`` as a float64 array of any shape (possibly empty, possibly NaN).
+
+    Strings, booleans, complex numbers, objects and ragged lists are refused with a
+    TypeError naming the argument.
+    """
+    return validation.check_array(name, value, finite=False, allow_empty=True).astype(np.float64)
 
 
-def _check_real(name: str, value, minimum: float | None = None) -> float:
-    """A finite real parameter (a slope, an alpha), optionally with a lower bound."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"Expected `{name}` to be a real number. Received: {name}={value!r}")
-    value = float(value)
-    if not math.isfinite(value) or (minimum is not None and value < minimum):
-        bound = f" >= {minimum}" if minimum is not None else ""
-        raise ValueError(f"Expected `{name}` to be a finite number{bound}. Received: {name}={value!r}")
-    return value
+def _check_real(name: str, value, minimum: float = -MAX_PARAMETER) -> float:
+    """A finite real parameter (a slope, an alpha) in [``minimum``, 1,000]."""
+    return validation.check_float(name, value, minimum, MAX_PARAMETER)
 
 
 def _check_axis(axis, array: np.ndarray) -> int:
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-        raise ValueError(f"Expected `axis` to be an integer. Received: axis={axis!r}")
-    if array.ndim == 0 or not -array.ndim <= axis < array.ndim:
+    """An integer naming one of the axes of ``array`` (negative from the end), not empty."""
+    rank = max(array.ndim, 1)
+    axis = validation.check_int("axis", axis, -rank, rank - 1)
+    if array.ndim == 0:
         raise ValueError(
             f"Expected `axis` to be a valid axis of an array with {array.ndim} dimension(s). "
             f"Received: axis={axis}"
         )
     if array.shape[axis] == 0:
         raise ValueError(f"Expected at least one class along `axis`. Received: shape={array.shape}, axis={axis}")
-    return int(axis)
+    return axis
 
 
 def _check_from_logits(from_logits) -> bool:
-    if not isinstance(from_logits, (bool, np.bool_)):
-        raise ValueError(f"Expected `from_logits` to be True or False. Received: from_logits={from_logits!r}")
-    return bool(from_logits)
+    return validation.check_bool("from_logits", from_logits)
 
 
 # --------------------------------------------------------------------------- sigmoid and tanh
@@ -93,7 +118,8 @@ def sigmoid(x) -> np.ndarray:
     ``1 / (1 + z)`` for ``x >= 0`` and ``z / (1 + z)`` for ``x < 0``.
 
     Args:
-        x: real number or array of any shape.
+        x: real number or array of any shape (empty and NaN allowed; strings, booleans
+            and complex numbers refused).
 
     Returns:
         float64 array of the shape of ``x``, values in [0, 1].
@@ -114,7 +140,8 @@ def sigmoid_derivative(x) -> np.ndarray:
     where ``1 - s(x)`` would round to 0. Its maximum, at ``x = 0``, is 1/4.
 
     Args:
-        x: real number or array of any shape.
+        x: real number or array of any shape (empty and NaN allowed; strings, booleans
+            and complex numbers refused).
 
     Returns:
         float64 array of the shape of ``x``, values in [0, 1/4].
@@ -128,7 +155,8 @@ def tanh(x) -> np.ndarray:
     """The hyperbolic tangent, ``(e^x - e^-x) / (e^x + e^-x) = 2 s(2x) - 1``.
 
     Args:
-        x: real number or array of any shape.
+        x: real number or array of any shape (empty and NaN allowed; strings, booleans
+            and complex numbers refused).
 
     Returns:
         float64 array of the shape of ``x``, values in [-1, 1].
@@ -142,7 +170,8 @@ def tanh_derivative(x) -> np.ndarray:
     Written as ``4 z / (1 + z)^2`` with ``z = exp(-2|x|)``; its maximum, at 0, is 1.
 
     Args:
-        x: real number or array of any shape.
+        x: real number or array of any shape (empty and NaN allowed; strings, booleans
+            and complex numbers refused).
 
     Returns:
         float64 array of the shape of ``x``, values in [0, 1].
@@ -159,7 +188,8 @@ def relu(x) -> np.ndarray:
     """Rectified linear unit, ``max(x, 0)``.
 
     Args:
-        x: real number or array of any shape.
+        x: real number or array of any shape (empty and NaN allowed; strings, booleans
+            and complex numbers refused).
 
     Returns:
         float64 array of the shape of ``x``.
@@ -171,7 +201,8 @@ def relu_derivative(x) -> np.ndarray:
     """Derivative of ReLU: 1 for ``x > 0``, 0 otherwise (0 at the kink).
 
     Args:
-        x: real number or array of any shape.
+        x: real number or array of any shape (empty and NaN allowed; strings, booleans
+            and complex numbers refused).
 
     Returns:
         float64 array of 0s and 1s, of the shape of ``x``.
@@ -186,8 +217,9 @@ def leaky_relu(x, negative_slope: float = 0.2) -> np.ndarray:
     (the layer ``keras.layers.LeakyReLU`` defaults to 0.3).
 
     Args:
-        x: real number or array of any shape.
-        negative_slope: slope for negative inputs, a finite number.
+        x: real number or array of any shape (empty and NaN allowed; strings, booleans
+            and complex numbers refused).
+        negative_slope: slope for negative inputs, a finite number in [-1,000, 1,000].
 
     Returns:
         float64 array of the shape of ``x``.
@@ -201,8 +233,9 @@ def leaky_relu_derivative(x, negative_slope: float = 0.2) -> np.ndarray:
     """Derivative of Leaky ReLU: 1 for ``x > 0``, ``negative_slope`` otherwise.
 
     Args:
-        x: real number or array of any shape.
-        negative_slope: slope for negative inputs, a finite number.
+        x: real number or array of any shape (empty and NaN allowed; strings, booleans
+            and complex numbers refused).
+        negative_slope: slope for negative inputs, a finite number in [-1,000, 1,000].
 
     Returns:
         float64 array of the shape of ``x``.
@@ -212,6 +245,18 @@ def leaky_relu_derivative(x, negative_slope: float = 0.2) -> np.ndarray:
     return np.where(x > 0, 1.0, negative_slope)
 
 
+def _check_prelu(x, alpha) -> tuple[np.ndarray, np.ndarray]:
+    x = _as_float_array("x", x)
+    alpha = validation.check_array("alpha", alpha).astype(np.float64)
+    try:
+        np.broadcast_shapes(x.shape, alpha.shape)
+    except ValueError as error:
+        raise ValueError(
+            f"Expected `alpha` to broadcast against `x`. Received: alpha.shape={alpha.shape}, x.shape={x.shape}"
+        ) from error
+    return x, alpha
+
+
 def prelu(x, alpha) -> np.ndarray:
     """Parametric ReLU (He et al., 2015): Leaky ReLU whose slope ``alpha`` is learned.
 
@@ -219,14 +264,15 @@ def prelu(x, alpha) -> np.ndarray:
     as in ``keras.layers.PReLU``).
 
     Args:
-        x: real number or array of any shape.
-        alpha: negative-side slope(s), a number or an array broadcastable to ``x``.
+        x: real number or array of any shape (empty and NaN allowed; strings, booleans
+            and complex numbers refused).
+        alpha: negative-side slope(s), a finite number or a non-empty finite array
+            broadcastable to ``x``.
 
     Returns:
         float64 array of the broadcast shape.
     """
-    x = _as_float_array("x", x)
-    alpha = _as_float_array("alpha", alpha)
+    x, alpha = _check_prelu(x, alpha)
     return np.where(x > 0, x, alpha * x)
 
 
@@ -237,14 +283,15 @@ def prelu_derivative(x, alpha) -> np.ndarray:
     ``min(x, 0)``.
 
     Args:
-        x: real number or array of any shape.
-        alpha: negative-side slope(s), a number or an array broadcastable to ``x``.
+        x: real number or array of any shape (empty and NaN allowed; strings, booleans
+            and complex numbers refused).
+        alpha: negative-side slope(s), a finite number or a non-empty finite array
+            broadcastable to ``x``.
 
     Returns:
         float64 array of the broadcast shape.
     """
-    x = _as_float_array("x", x)
-    alpha = _as_float_array("alpha", alpha)
+    x, alpha = _check_prelu(x, alpha)
     return np.where(x > 0, 1.0, alpha * np.ones_like(x))
 
 
@@ -255,8 +302,10 @@ def elu(x, alpha: float = 1.0) -> np.ndarray:
     ``expm1`` (accurate near 0) on ``min(x, 0)`` (no overflow for large ``x``).
 
     Args:
-        x: real number or array of any shape.
-        alpha: value the function tends to at minus infinity is ``-alpha``; >= 0.
+        x: real number or array of any shape (empty and NaN allowed; strings, booleans
+            and complex numbers refused).
+        alpha: value the function tends to at minus infinity is ``-alpha``; a finite
+            number in [0, 1,000].
 
     Returns:
         float64 array of the shape of ``x``.
@@ -272,8 +321,9 @@ def elu_derivative(x, alpha: float = 1.0) -> np.ndarray:
     Continuous at 0 only when ``alpha = 1``.
 
     Args:
-        x: real number or array of any shape.
-        alpha: the ELU parameter, >= 0.
+        x: real number or array of any shape (empty and NaN allowed; strings, booleans
+            and complex numbers refused).
+        alpha: the ELU parameter, a finite number in [0, 1,000].
 
     Returns:
         float64 array of the shape of ``x``.
@@ -290,7 +340,8 @@ def selu(x) -> np.ndarray:
     keep zero mean and unit variance from layer to layer.
 
     Args:
-        x: real number or array of any shape.
+        x: real number or array of any shape (empty and NaN allowed; strings, booleans
+            and complex numbers refused).
 
     Returns:
         float64 array of the shape of ``x``.
@@ -302,7 +353,8 @@ def selu_derivative(x) -> np.ndarray:
     """Derivative of SELU: ``SELU_SCALE`` for ``x > 0``, ``SELU_SCALE SELU_ALPHA exp(x)`` otherwise.
 
     Args:
-        x: real number or array of any shape.
+        x: real number or array of any shape (empty and NaN allowed; strings, booleans
+            and complex numbers refused).
 
     Returns:
         float64 array of the shape of ``x``.
@@ -314,9 +366,7 @@ def selu_derivative(x) -> np.ndarray:
 
 
 def _check_approximate(approximate) -> bool:
-    if not isinstance(approximate, (bool, np.bool_)):
-        raise ValueError(f"Expected `approximate` to be True or False. Received: approximate={approximate!r}")
-    return bool(approximate)
+    return validation.check_bool("approximate", approximate)
 
 
 def gelu(x, approximate: bool = False) -> np.ndarray:
@@ -327,8 +377,9 @@ def gelu(x, approximate: bool = False) -> np.ndarray:
     ``x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2``.
 
     Args:
-        x: real number or array of any shape.
-        approximate: use the tanh approximation (as ``keras.activations.gelu``).
+        x: real number or array of any shape (empty and NaN allowed; strings, booleans
+            and complex numbers refused).
+        approximate: use the tanh approximation (as ``keras.activations.gelu``); a boolean.
 
     Returns:
         float64 array of the shape of ``x``.
@@ -350,8 +401,9 @@ def gelu_derivative(x, approximate: bool = False) -> np.ndarray:
     ``(1 + t) / 2 + x (1 - t^2) sqrt(2/pi) (1 + 3 c x^2) / 2``.
 
     Args:
-        x: real number or array of any shape.
-        approximate: differentiate the tanh approximation instead.
+        x: real number or array of any shape (empty and NaN allowed; strings, booleans
+            and complex numbers refused).
+        approximate: differentiate the tanh approximation instead; a boolean.
 
     Returns:
         float64 array of the shape of ``x``.
@@ -378,15 +430,17 @@ def logsumexp(logits, axis: int = -1, keepdims: bool = False) -> np.ndarray:
     """``log(sum(exp(logits)))`` along ``axis``, shifted by the maximum so nothing overflows.
 
     Args:
-        logits: real array with at least one dimension.
-        axis: axis to reduce.
-        keepdims: keep the reduced axis with size 1.
+        logits: real array with at least one dimension (NaN allowed; strings, booleans
+            and complex numbers refused).
+        axis: axis to reduce, an integer in [-logits.ndim, logits.ndim - 1].
+        keepdims: keep the reduced axis with size 1 (a boolean).
 
     Returns:
         float64 array.
     """
     logits = _as_float_array("logits", logits)
     axis = _check_axis(axis, logits)
+    keepdims = validation.check_bool("keepdims", keepdims)
     shift = np.max(logits, axis=axis, keepdims=True)
     shift = np.where(np.isfinite(shift), shift, 0.0)  # all -inf (or an inf) along the axis
     result = shift + np.log(np.sum(np.exp(logits - shift), axis=axis, keepdims=True))
@@ -402,7 +456,7 @@ def softmax(logits, axis: int = -1) -> np.ndarray:
 
     Args:
         logits: real array with at least one dimension (scores, "logits").
-        axis: axis holding the classes.
+        axis: axis holding the classes, an integer in [-logits.ndim, logits.ndim - 1].
 
     Returns:
         float64 array of the shape of ``logits``, non-negative, summing to 1 along ``axis``.
@@ -423,7 +477,7 @@ def log_softmax(logits, axis: int = -1) -> np.ndarray:
 
     Args:
         logits: real array with at least one dimension.
-        axis: axis holding the classes.
+        axis: axis holding the classes, an integer in [-ndim, ndim - 1].
 
     Returns:
         float64 array of the shape of ``logits``, values <= 0.
@@ -437,14 +491,17 @@ def softmax_jacobian(logits) -> np.ndarray:
     """Jacobian of softmax for one vector of logits: ``diag(p) - p p^T``.
 
     Args:
-        logits: 1-D real array of length ``n``.
+        logits: 1-D real array of length ``n`` in [1, 5,000].
 
     Returns:
         float64 array of shape (n, n); entry ``[i, j]`` is ``d p_i / d z_j``.
     """
     logits = _as_float_array("logits", logits)
-    if logits.ndim != 1 or logits.size == 0:
-        raise ValueError(f"Expected `logits` to be a non-empty 1-D array. Received: logits.shape={logits.shape}")
+    if logits.ndim != 1 or not 1 <= logits.size <= MAX_JACOBIAN_CLASSES:
+        raise ValueError(
+            f"Expected `logits` to be a 1-D array of 1 to {MAX_JACOBIAN_CLASSES:,} values. "
+            f"Received: logits.shape={logits.shape}"
+        )
     probabilities = softmax(logits)
     return np.diag(probabilities) - np.outer(probabilities, probabilities)
 
@@ -473,8 +530,8 @@ def categorical_cross_entropy(y_true, y_pred, from_logits: bool = False, axis: i
     Args:
         y_true: targets, one-hot or any probability vectors, shape (..., n_classes).
         y_pred: probabilities (rows summing to 1) or logits, same shape.
-        from_logits: whether ``y_pred`` holds logits.
-        axis: axis holding the classes.
+        from_logits: whether ``y_pred`` holds logits (a boolean).
+        axis: axis holding the classes, an integer in [-ndim, ndim - 1].
 
     Returns:
         float64 array of per-example losses (``axis`` removed).
@@ -503,9 +560,10 @@ def sparse_categorical_cross_entropy(labels, y_pred, from_logits: bool = False) 
     """Cross-entropy with integer class labels: ``-log q[label]`` of each example.
 
     Args:
-        labels: integer array of shape (batch,) with values in ``[0, n_classes)``.
+        labels: integer array of shape (batch,) with values in ``[0, n_classes)`` (floats,
+            booleans and strings refused).
         y_pred: probabilities or logits, shape (batch, n_classes).
-        from_logits: whether ``y_pred`` holds logits.
+        from_logits: whether ``y_pred`` holds logits (a boolean).
 
     Returns:
         float64 array of shape (batch,).
@@ -513,11 +571,11 @@ def sparse_categorical_cross_entropy(labels, y_pred, from_logits: bool = False) 
     y_pred = _as_float_array("y_pred", y_pred)
     if y_pred.ndim != 2:
         raise ValueError(f"Expected `y_pred` to have shape (batch, n_classes). Received: y_pred.shape={y_pred.shape}")
-    labels_array = np.asarray(labels)
-    if not np.issubdtype(labels_array.dtype, np.integer) or labels_array.shape != (y_pred.shape[0],):
+    labels_array = validation.check_array("labels", labels, dtype="integer", allow_empty=True)
+    if labels_array.shape != (y_pred.shape[0],):
         raise ValueError(
             f"Expected `labels` to be integers of shape ({y_pred.shape[0]},). "
-            f"Received: labels of dtype {labels_array.dtype} and shape {labels_array.shape}"
+            f"Received: labels with shape {labels_array.shape}"
         )
     if labels_array.size and (labels_array.min() < 0 or labels_array.max() >= y_pred.shape[1]):
         raise ValueError(
@@ -537,7 +595,7 @@ def binary_cross_entropy(y_true, y_pred, from_logits: bool = False) -> np.ndarra
     Args:
         y_true: targets in [0, 1], any shape.
         y_pred: probabilities or logits, same shape.
-        from_logits: whether ``y_pred`` holds logits.
+        from_logits: whether ``y_pred`` holds logits (a boolean).
 
     Returns:
         float64 array of the shape of the inputs (Keras then averages over the last axis).
@@ -570,7 +628,7 @@ def softmax_cross_entropy_gradient(y_true, logits, axis: int = -1) -> np.ndarray
     Args:
         y_true: targets (one-hot or probability vectors), shape (..., n_classes).
         logits: scores, same shape.
-        axis: axis holding the classes.
+        axis: axis holding the classes, an integer in [-ndim, ndim - 1].
 
     Returns:
         float64 array of the shape of ``logits``.
@@ -614,7 +672,9 @@ def activation(name: str) -> tuple[Callable, Callable]:
 
     Returns:
         The pair of functions.
+
+    Raises:
+        ValueError: an unknown name (the message lists the known ones).
     """
-    if name not in ACTIVATIONS:
-        raise ValueError(f"Expected `name` to be one of {sorted(ACTIVATIONS)}. Received: name={name!r}")
+    validation.check_choice("name", name, sorted(ACTIVATIONS))
     return ACTIVATIONS[name]

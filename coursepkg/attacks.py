@@ -54,6 +54,13 @@ PROBABILITY_TOLERANCE = 1e-3  # how far a row of declared probabilities may sum 
 MAX_STEPS = 10_000
 MAX_BATCH_SIZE = 65_536
 MAX_SEED = 2**32 - 1
+MAX_CLASSES = 100_000  # the most classes a label may name (ImageNet-21k has 21,843)
+MAX_EPSILONS = 1000  # the most budgets of one accuracy curve
+# The largest L2 norm of a perturbation relative to the pixel range: that of one of at most
+# validation.MAX_ARRAY_SIZE pixels, each moved across the whole range.
+MAX_L2_FACTOR = math.sqrt(validation.MAX_ARRAY_SIZE)
+# The widest pixel range the package accepts, (-65,536, 65,536): the bound of `project`'s epsilon.
+MAX_PIXEL_WIDTH = 2 * validation.MAX_PIXEL_VALUE
 _CACHED_MODELS = 4  # compiled gradients kept for the last four models attacked
 
 
@@ -65,11 +72,23 @@ def epsilon_text(epsilon: float, pixel_range: tuple[float, float], norm: str = "
 
     Introduced in: book/18_adversarial_attacks.ipynb
 
+    Args:
+        epsilon: the budget in ``pixel_range`` units: 0 to ``high - low`` (L-inf), or
+            to ``(high - low) * 31,623`` (L2: the norm of a change of 10**9 pixels).
+        pixel_range: ``(low, high)``, two finite numbers within +-65,536, ``low < high``.
+        norm: ``"linf"`` or ``"l2"``.
+
+    Returns:
+        One line of text.
+
     Example:
         >>> epsilon_text(8 / 255, (0.0, 1.0))
         'epsilon = 0.03137 (L-inf) in the pixel units of [0, 1] = 8/255 of that range'
     """
-    low, high = pixel_range
+    low, high = validation.check_pixel_range("pixel_range", pixel_range)
+    norm = validation.check_choice("norm", norm, NORMS)
+    factor = 1.0 if norm == "linf" else MAX_L2_FACTOR
+    epsilon = validation.check_float("epsilon", epsilon, 0.0, (high - low) * factor)
     return (
         f"epsilon = {epsilon:.4g} ({NORM_NAMES[norm]}) in the pixel units of [{low:g}, {high:g}] "
         f"= {epsilon * 255.0 / (high - low):.3g}/255 of that range"
@@ -102,7 +121,7 @@ class AttackResult:
 
     def __str__(self) -> str:
         goal = "reached their target class" if self.targeted else "changed class"
-        largest = float(np.max(perturbation_norms(self.perturbation, self.norm)))
+        largest = float(np.max(_norms(self.perturbation, self.norm)))
         text = (
             f"{self.attack}: {epsilon_text(self.epsilon, self.pixel_range, self.norm)}; "
             f"{int(np.sum(self.success))} of {len(self.success)} images {goal} ({self.success_rate:.1%}); "
@@ -139,7 +158,22 @@ class SmallestEpsilonResult:
 
 
 def perturbation_norms(perturbation, norm: str = "linf") -> np.ndarray:
-    """The L-infinity or L2 norm of each perturbation of a batch, ``(n,)``."""
+    """The L-infinity or L2 norm of each perturbation of a batch, ``(n,)``.
+
+    Args:
+        perturbation: ``(n, ...)`` real, finite values, 2 to 5 axes.
+        norm: ``"linf"`` or ``"l2"``.
+
+    Returns:
+        ``(n,)`` float64 norms.
+    """
+    perturbation = validation.check_array("perturbation", perturbation, ndim=(2, 3, 4, 5))
+    norm = validation.check_choice("norm", norm, NORMS)
+    return _norms(perturbation, norm)
+
+
+def _norms(perturbation: np.ndarray, norm: str) -> np.ndarray:
+    """:func:`perturbation_norms` of arguments known to be valid."""
     flat = np.asarray(perturbation, dtype=np.float64).reshape(len(perturbation), -1)
     return np.abs(flat).max(axis=1) if norm == "linf" else np.sqrt(np.sum(flat**2, axis=1))
 
@@ -148,13 +182,26 @@ def perturbation_norms(perturbation, norm: str = "linf") -> np.ndarray:
 
 
 class Classifier:
-    """A model seen as the log-probabilities of its classes, and their gradients (see :func:`as_classifier`)."""
+    """A model seen as the log-probabilities of its classes and their gradients.
+
+    Attacks build it through :func:`as_classifier`, which keeps it with its compiled gradients.
+
+    Args:
+        model: a ``keras.Model``, a function of a batch written with ``keras.ops``, or a
+            :class:`coursepkg.PretrainedNetwork` (see the module's docstring).
+        output: ``"logits"`` or ``"probabilities"``: what the model returns.
+        pixel_range: ``(low, high)``, the pixel scale of the images the model is given.
+    """
 
     def __init__(self, model, output: str, pixel_range: tuple[float, float]):
         import keras
 
         from coursepkg.pretrained import PretrainedNetwork
 
+        output = validation.check_choice("output", output, OUTPUTS)
+        pixel_range = validation.check_pixel_range("pixel_range", pixel_range)
+        if not isinstance(model, PretrainedNetwork):
+            validation.check_callable("model", model)
         self.model = model
         self.output = output
         self.pixel_range = pixel_range
@@ -175,15 +222,10 @@ class Classifier:
             self._variables = lambda: model.variables
             self.forward = lambda images: model(images, training=False)
             self._predict = model.predict_on_batch
-        elif callable(model):
+        else:
             self._variables = tuple
             self.forward = model
             self._predict = lambda images: model(keras.ops.convert_to_tensor(images))
-        else:
-            raise TypeError(
-                "Expected `model` to be a keras.Model, a coursepkg.PretrainedNetwork or a function of "
-                f"a batch of images. Received: model={model!r}"
-            )
 
     def _check_outputs(self, outputs: np.ndarray) -> None:
         if outputs.ndim != 2 or outputs.shape[1] < 2:
@@ -218,8 +260,16 @@ class Classifier:
                 f"Received: outputs of shape {outputs.shape}"
             )
 
-    def log_probabilities(self, images: np.ndarray) -> np.ndarray:
-        """``log p(class | image)`` for a batch, ``(n, classes)`` float32, the declaration checked."""
+    def log_probabilities(self, images) -> np.ndarray:
+        """``log p(class | image)`` for a batch, ``(n, classes)`` float32, the declaration checked.
+
+        Args:
+            images: ``(n, ...)`` images within ``pixel_range``, 2 to 5 axes.
+        """
+        return self._log_probabilities(validation.check_images("images", images, self.pixel_range))
+
+    def _log_probabilities(self, images: np.ndarray) -> np.ndarray:
+        """:meth:`log_probabilities` of float32 images known to be valid (inner loops)."""
         from keras import ops
         from scipy.special import log_softmax
 
@@ -268,20 +318,42 @@ class Classifier:
             )
         return self._compiled[image_shape]
 
-    def gradient(self, images: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def gradient(self, images, weights) -> tuple[np.ndarray, np.ndarray]:
         """The gradient of ``sum_c weights[i, c] * log p(c | images[i])`` with respect to each image.
 
         The images and their weights travel as one packed input, so the
         gradient with respect to the weights part is ``log p`` itself: one
         call gives the log-probabilities at ``images`` too, at no extra cost.
 
+        Args:
+            images: ``(n, ...)`` images within ``pixel_range``, 2 to 5 axes.
+            weights: ``(n, classes)`` finite real weights (e.g. ``-one_hot(labels, classes)``).
+
         Returns:
             ``(log_probabilities (n, classes), gradient shaped like images)``, float32.
         """
+        images = validation.check_images("images", images, self.pixel_range)
+        weights = validation.check_array("weights", weights, ndim=2)
+        if len(weights) != len(images):
+            raise ValueError(
+                f"Expected `weights` to have one row per image, {len(images)}. "
+                f"Received: weights with shape {weights.shape}"
+            )
+        if self.classes is None:
+            self._log_probabilities(images[:1])
+        if weights.shape[1] != self.classes:
+            raise ValueError(
+                f"Expected `weights` to have one column per class, {self.classes}. "
+                f"Received: weights with shape {weights.shape}"
+            )
+        return self._gradient(images, weights)
+
+    def _gradient(self, images: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`gradient` of arguments known to be valid (the attacks' inner loops)."""
         from keras import ops
 
         if self.classes is None:
-            self.log_probabilities(images[:1])
+            self._log_probabilities(images[:1])
         objective = self._objective(tuple(images.shape[1:]))
         pixels = int(np.prod(images.shape[1:]))
         log_probabilities = np.empty((len(images), self.classes), dtype=np.float32)
@@ -306,6 +378,13 @@ def as_classifier(model, output: str = "logits", pixel_range=(0.0, 1.0), batch_s
 
     The views of the last four models are kept with their compiled gradients,
     so that repeated attacks on one model (adversarial training) compile once.
+
+    Args:
+        model, output, pixel_range: as for :class:`Classifier`.
+        batch_size: images per model call, 1 to 65,536.
+
+    Returns:
+        A :class:`Classifier`.
     """
     output = validation.check_choice("output", output, OUTPUTS)
     pixel_range = validation.check_pixel_range("pixel_range", pixel_range)
@@ -323,7 +402,17 @@ def as_classifier(model, output: str = "logits", pixel_range=(0.0, 1.0), batch_s
 
 
 def check_attack(model, images, output, pixel_range, batch_size, norm="linf", epsilon=0.0):
-    """The arguments every attack takes, checked in order: ``(classifier, float32 images, norm, epsilon)``."""
+    """The arguments every attack takes, checked: ``(classifier, float32 images, norm, epsilon)``.
+
+    Args:
+        model, output, pixel_range, batch_size: as for :func:`as_classifier`.
+        images: ``(n, ...)`` images within ``pixel_range``, 2 to 5 axes.
+        norm: ``"linf"`` or ``"l2"``.
+        epsilon: a budget, as checked by :func:`check_epsilon`.
+
+    Returns:
+        ``(classifier, images, norm, epsilon)``.
+    """
     classifier = as_classifier(model, output, pixel_range, batch_size)
     images = validation.check_images("images", images, classifier.pixel_range)
     norm = validation.check_choice("norm", norm, NORMS)
@@ -337,11 +426,24 @@ def check_attack(model, images, output, pixel_range, batch_size, norm="linf", ep
 def check_epsilon(name: str, value, pixel_range, norm: str, image_shape: tuple) -> float:
     """A budget in [0, high - low] (L-inf), or [0, (high - low) * sqrt(pixels)] (L2: the whole image).
 
-    ``pixel_range`` is checked already; ``image_shape`` is the shape of one image.
+    Args:
+        name: the name of the budget's argument, for the message (1 to 100 characters).
+        value: the budget.
+        pixel_range: ``(low, high)``, the pixel scale of the images the model is given.
+        norm: ``"linf"`` or ``"l2"``.
+        image_shape: the shape of one image, 1 to 4 sides of at least 1.
+
+    Returns:
+        ``float(value)``.
     """
-    width = pixel_range[1] - pixel_range[0]
-    high = width if norm == "linf" else width * math.sqrt(int(np.prod(image_shape)))
-    return validation.check_float(name, value, 0.0, high)
+    name = validation.check_str("name", name, max_length=100)
+    low, high = validation.check_pixel_range("pixel_range", pixel_range)
+    norm = validation.check_choice("norm", norm, NORMS)
+    image_shape = validation.check_shape(
+        "image_shape", image_shape, length=(1, 2, 3, 4), high=validation.MAX_ARRAY_SIZE
+    )
+    factor = 1.0 if norm == "linf" else math.sqrt(math.prod(image_shape))
+    return validation.check_float(name, value, 0.0, (high - low) * factor)
 
 
 def _per_image(values, count: int, ndim: int) -> np.ndarray:
@@ -353,16 +455,50 @@ def _direction(gradient: np.ndarray, norm: str) -> np.ndarray:
     """The steepest-ascent step of unit norm: ``sign(g)`` (L-inf) or ``g / ||g||_2`` (L2)."""
     if norm == "linf":
         return np.sign(gradient).astype(np.float32)
-    lengths = _per_image(perturbation_norms(gradient, "l2"), len(gradient), gradient.ndim)
+    lengths = _per_image(_norms(gradient, "l2"), len(gradient), gradient.ndim)
     return np.where(lengths > 0, gradient / np.where(lengths > 0, lengths, 1.0), 0.0).astype(np.float32)
 
 
-def project(delta: np.ndarray, epsilon, norm: str) -> np.ndarray:
-    """The nearest perturbation of norm <= epsilon, per image (L-inf: clipping; L2: rescaling)."""
+def project(delta, epsilon, norm: str) -> np.ndarray:
+    """The nearest perturbation of norm <= epsilon, per image (L-inf: clipping; L2: rescaling).
+
+    Args:
+        delta: ``(n, ...)`` perturbations, real and finite, 2 to 5 axes.
+        epsilon: one budget, or ``(n,)`` budgets (one per image), each from 0 to
+            131,072 (L-inf: the widest pixel range, +-65,536) or to 131,072 * sqrt(pixels) (L2).
+        norm: ``"linf"`` or ``"l2"``.
+
+    Returns:
+        The projected perturbations, shaped like ``delta``.
+    """
+    delta = validation.check_array("delta", delta, ndim=(2, 3, 4, 5))
+    norm = validation.check_choice("norm", norm, NORMS)
+    factor = 1.0 if norm == "linf" else math.sqrt(math.prod(delta.shape[1:]))
+    high = MAX_PIXEL_WIDTH * factor
+    if isinstance(epsilon, np.ndarray) and epsilon.ndim == 0:
+        epsilon = epsilon[()]
+    if not isinstance(epsilon, (list, tuple, np.ndarray)):
+        return _project(delta, validation.check_float("epsilon", epsilon, 0.0, high), norm)
+    budgets = validation.check_array("epsilon", epsilon, ndim=1)
+    if budgets.shape != (len(delta),):
+        raise ValueError(
+            f"Expected `epsilon` to be one number or one per image, ({len(delta)},). "
+            f"Received: epsilon with shape {budgets.shape}"
+        )
+    if budgets.min() < 0.0 or budgets.max() > high:
+        raise ValueError(
+            f"Expected `epsilon` to hold budgets in [0, {high:g}]. "
+            f"Received: epsilon with values in [{budgets.min():g}, {budgets.max():g}]"
+        )
+    return _project(delta, budgets, norm)
+
+
+def _project(delta: np.ndarray, epsilon, norm: str) -> np.ndarray:
+    """:func:`project` of arguments known to be valid (the attacks' inner loops)."""
     epsilon = _per_image(epsilon, len(delta), delta.ndim)
     if norm == "linf":
         return np.clip(delta, -epsilon, epsilon)
-    lengths = _per_image(perturbation_norms(delta, "l2"), len(delta), delta.ndim)
+    lengths = _per_image(_norms(delta, "l2"), len(delta), delta.ndim)
     scale = np.where(lengths > epsilon, epsilon / np.where(lengths > 0, lengths, 1.0), 1.0)
     return (delta * scale).astype(np.float32)
 
@@ -371,14 +507,15 @@ def _step(originals, current, direction, step_size, epsilon, norm, pixel_range) 
     """One step: move, clip to the pixel range, project on the epsilon ball (ART's order)."""
     low, high = pixel_range
     moved = np.clip(current + _per_image(step_size, len(current), current.ndim) * direction, low, high)
-    return np.clip(originals + project(moved - originals, epsilon, norm), low, high).astype(np.float32)
+    projected = originals + _project(moved - originals, epsilon, norm)
+    return np.clip(projected, low, high).astype(np.float32)
 
 
 def _ascend(classifier, originals, start, weights, epsilon, step_size, steps, norm, pixel_range):
     """``steps`` projected steps up ``sum(weights * log p)``, from ``start``."""
     adversarial = start
     for _ in range(steps):
-        _, gradient = classifier.gradient(adversarial, weights)
+        _, gradient = classifier._gradient(adversarial, weights)
         direction = _direction(gradient, norm)
         adversarial = _step(originals, adversarial, direction, step_size, epsilon, norm, pixel_range)
     return adversarial
@@ -394,14 +531,37 @@ def _random_start(images, epsilon, norm, pixel_range, seed) -> np.ndarray:
         direction = rng.normal(size=images.shape)
         dimension = int(np.prod(images.shape[1:]))
         radius = _per_image(rng.uniform(size=len(images)) ** (1.0 / dimension), len(images), images.ndim)
-        delta = direction / _per_image(perturbation_norms(direction, "l2"), len(images), images.ndim)
+        delta = direction / _per_image(_norms(direction, "l2"), len(images), images.ndim)
         delta = delta * radius * epsilon
     return np.clip(images + delta.astype(np.float32), *pixel_range).astype(np.float32)
 
 
-def one_hot(labels: np.ndarray, classes: int) -> np.ndarray:
-    """``(n, classes)`` float32 rows of zeros with a 1 at each label."""
+def one_hot(labels, classes: int) -> np.ndarray:
+    """``(n, classes)`` float32 rows of zeros with a 1 at each label.
+
+    Args:
+        labels: ``(n,)`` integer classes in ``[0, classes)``.
+        classes: the number of classes, 1 to 100,000.
+
+    Returns:
+        ``(n, classes)`` float32.
+    """
+    classes = validation.check_int("classes", classes, low=1, high=MAX_CLASSES)
+    labels = validation.check_array("labels", labels, ndim=1, dtype="integer")
+    labels = validation.check_labels("labels", labels, len(labels), classes)
     return np.eye(classes, dtype=np.float32)[labels]
+
+
+def _check_labels(name: str, labels, count: int) -> np.ndarray | None:
+    """``None``, or ``(count,)`` integer classes in [0, 100,000), checked before any model call.
+
+    Whether each is below the model's number of classes is checked once a call has told it.
+    """
+    if labels is None:
+        return None
+    # numbers first (strings, ragged lists refused), then check_labels's messages on shape and type
+    labels = validation.check_array(name, labels, dtype="number", allow_empty=True, finite=False)
+    return validation.check_labels(name, labels, count, MAX_CLASSES)
 
 
 def _labels(labels, targeted: bool, predictions: np.ndarray, classes: int) -> np.ndarray:
@@ -418,7 +578,7 @@ def _labels(labels, targeted: bool, predictions: np.ndarray, classes: int) -> np
 
 def _result(attack, classifier, originals, adversarial, labels, targeted, original_log_probabilities,
             epsilon, pixel_range, norm) -> AttackResult:  # fmt: skip
-    log_probabilities = classifier.log_probabilities(adversarial)
+    log_probabilities = classifier._log_probabilities(adversarial)
     predictions = np.argmax(log_probabilities, axis=1)
     success = predictions == labels if targeted else predictions != labels
     return AttackResult(
@@ -457,8 +617,9 @@ def _attack(method, model, images, labels, epsilon, *, output, pixel_range, batc
     targeted = validation.check_bool("targeted", targeted)
     random_start = validation.check_bool("random_start", random_start)
     seed = validation.check_int("seed", seed, low=0, high=MAX_SEED)
+    labels = _check_labels("labels", labels, len(images))
     width = pixel_range[1] - pixel_range[0]
-    if steps is None:  # only "bim" and "illc" leave it out
+    if steps is None and method in ("bim", "illc"):  # Kurakin et al.'s rule
         epsilon_255 = epsilon * 255.0 / width
         steps = max(1, math.ceil(min(epsilon_255 + 4, 1.25 * epsilon_255)))
     steps = validation.check_int("steps", steps, low=1, high=MAX_STEPS)
@@ -466,7 +627,7 @@ def _attack(method, model, images, labels, epsilon, *, output, pixel_range, batc
         step_size = {"fgsm": epsilon, "pgd": 2.5 * epsilon / steps}.get(method, width / 255.0)
     step_size = check_epsilon("step_size", step_size, pixel_range, norm, images.shape[1:])
 
-    original = classifier.log_probabilities(images)
+    original = classifier._log_probabilities(images)
     if method == "illc":
         labels, targeted = np.argmin(original, axis=1), True
     labels = _labels(labels, targeted, np.argmax(original, axis=1), classifier.classes)
@@ -511,11 +672,12 @@ def fgsm(
         model: a ``keras.Model``, a function of a batch written with ``keras.ops``,
             or a :class:`coursepkg.PretrainedNetwork` (see the module's docstring).
         images: ``(n, ...)`` images within ``pixel_range`` (float or integer).
-        labels: ``(n,)`` classes: the ones to leave (untargeted; ``None``: the
-            model's own predictions) or, with ``targeted=True``, the ones to reach.
+        labels: ``(n,)`` classes, integers from 0 to the number of classes - 1: the ones
+            to leave (untargeted; ``None``: the model's own predictions) or, with
+            ``targeted=True``, the ones to reach.
         epsilon: the size of the step, in the units of ``pixel_range``: from 0 to
             ``high - low`` (L-inf), or to ``(high - low) * sqrt(pixels)`` (L2).
-        targeted: whether ``labels`` are targets to reach.
+        targeted: whether ``labels`` are targets to reach (True or False).
         norm: ``"linf"`` (FGSM) or ``"l2"``.
         output: ``"logits"`` or ``"probabilities"``: what the model returns.
         pixel_range: ``(low, high)``, the pixel scale of the images the model is given.
@@ -565,7 +727,8 @@ def basic_iterative(
     Args:
         model, images, labels, targeted, output, pixel_range, batch_size: as for :func:`fgsm`.
         epsilon: the L-inf budget in ``pixel_range`` units, 0 to ``high - low``.
-        step_size: ``alpha`` in ``pixel_range`` units (``None``: 1/255 of the range).
+        step_size: ``alpha`` in ``pixel_range`` units, 0 to ``high - low`` (``None``: 1/255
+            of the range).
         steps: 1 to 10,000 (``None``: the paper's rule).
 
     Returns:
@@ -648,10 +811,10 @@ def pgd(
             to ``(high - low) * sqrt(pixels)`` (L2).
         norm: ``"linf"`` or ``"l2"``.
         steps: 1 to 10,000.
-        step_size: in ``pixel_range`` units (``None``: ``2.5 * epsilon / steps``, the
-            rule of Madry's group's ``robustness`` library).
-        random_start: start from a uniform point of the ball instead of the image.
-        seed: seed of the random start.
+        step_size: in ``pixel_range`` units, bounded as ``epsilon`` is (``None``:
+            ``2.5 * epsilon / steps``, the rule of Madry's group's ``robustness`` library).
+        random_start: start from a uniform point of the ball instead of the image (True or False).
+        seed: seed of the random start, 0 to 2**32 - 1.
 
     Returns:
         An :class:`AttackResult`.
@@ -667,25 +830,27 @@ def pgd(
 # --------------------------------------------------------------------------- epsilon searches
 
 
-def _check_search(model, images, method, norm, steps, seed, output, pixel_range, batch_size, name="method"):
+def _check_search(model, images, labels, method, norm, steps, seed, output, pixel_range, batch_size,
+                  name="method"):  # fmt: skip
     """The arguments shared by the epsilon searches (``name``: the method's argument), checked."""
     classifier, images, norm, _ = check_attack(model, images, output, pixel_range, batch_size, norm)
+    labels = _check_labels("labels", labels, len(images))
     method = validation.check_choice(name, method, METHODS)
     if method == "basic_iterative" and norm != "linf":
         raise ValueError(f"Expected norm='linf' with {name}='basic_iterative'. Received: norm={norm!r}")
     steps = validation.check_int("steps", steps, low=1, high=MAX_STEPS)
     seed = validation.check_int("seed", seed, low=0, high=MAX_SEED)
-    return classifier, images, method, norm, steps, seed
+    return classifier, images, labels, method, norm, steps, seed
 
 
 def _search_attack(classifier, images, labels, method, norm, steps, seed) -> tuple:
     """``(labels, clean predictions, function from per-image epsilons (n,) to adversarial images)``."""
     pixel_range = classifier.pixel_range
-    predictions = np.argmax(classifier.log_probabilities(images), axis=1)
+    predictions = np.argmax(classifier._log_probabilities(images), axis=1)
     labels = _labels(labels, False, predictions, classifier.classes)
     weights = -one_hot(labels, classifier.classes)
     if method == "fgsm":  # the gradient at the image does not depend on epsilon: computed once
-        direction = _direction(classifier.gradient(images, weights)[1], norm)
+        direction = _direction(classifier._gradient(images, weights)[1], norm)
         return labels, predictions, lambda epsilons: _step(
             images, images, direction, epsilons, epsilons, norm, pixel_range
         )
@@ -731,13 +896,16 @@ def smallest_epsilon(
 
     Args:
         model, images, output, pixel_range, batch_size: as for :func:`fgsm`.
-        labels: ``(n,)`` the classes to leave (``None``: the model's predictions).
+        labels: ``(n,)`` the classes to leave, integers from 0 to the number of classes - 1
+            (``None``: the model's predictions).
         method: ``"fgsm"``, ``"basic_iterative"`` or ``"pgd"``.
         norm: ``"linf"`` or ``"l2"`` (``"linf"`` only for ``"basic_iterative"``).
-        max_epsilon: the largest epsilon tried (``None``: a quarter of the range).
-        tolerance: the precision asked for (``None``: 0.1/255 of the range).
+        max_epsilon: the largest epsilon tried, above 0 and at most ``high - low``
+            (L-inf) or ``(high - low) * sqrt(pixels)`` (L2) (``None``: a quarter of the range).
+        tolerance: the precision asked for, above 0 and at most ``max_epsilon``
+            (``None``: 0.1/255 of the range).
         steps: steps of the iterative methods, 1 to 10,000.
-        seed: seed of PGD's random start.
+        seed: seed of PGD's random start, 0 to 2**32 - 1.
 
     Returns:
         A :class:`SmallestEpsilonResult`.
@@ -746,8 +914,8 @@ def smallest_epsilon(
         >>> search = smallest_epsilon(model, x_test[:100], y_test[:100])
         >>> print(search)  # the median smallest epsilon, in both units
     """
-    classifier, images, method, norm, steps, seed = _check_search(
-        model, images, method, norm, steps, seed, output, pixel_range, batch_size
+    classifier, images, labels, method, norm, steps, seed = _check_search(
+        model, images, labels, method, norm, steps, seed, output, pixel_range, batch_size
     )
     pixel_range = classifier.pixel_range
     width = pixel_range[1] - pixel_range[0]
@@ -760,7 +928,7 @@ def smallest_epsilon(
 
     def fooled(epsilons):
         adversarial = attack(epsilons)
-        return adversarial, np.argmax(classifier.log_probabilities(adversarial), axis=1) != labels
+        return adversarial, np.argmax(classifier._log_probabilities(adversarial), axis=1) != labels
 
     count = len(images)
     low, high = np.zeros(count), np.full(count, max_epsilon)
@@ -784,12 +952,27 @@ def smallest_epsilon(
         found=found,
         images=adversarial,
         labels=labels,
-        predictions=np.argmax(classifier.log_probabilities(adversarial), axis=1),
+        predictions=np.argmax(classifier._log_probabilities(adversarial), axis=1),
         max_epsilon=max_epsilon,
         tolerance=tolerance,
         pixel_range=pixel_range,
         norm=norm,
     )
+
+
+def _check_epsilons(epsilons) -> list[float]:
+    """A list (or 1-D array) of 1 to 1,000 real, finite numbers; the caller checks their range."""
+    if not isinstance(epsilons, (Sequence, np.ndarray)) or isinstance(epsilons, (str, bytes)):
+        raise TypeError(
+            f"Expected `epsilons` to be a list of numbers. Received: epsilons={epsilons!r}"
+        )
+    budgets = validation.check_array("epsilons", epsilons, ndim=1)
+    if len(budgets) > MAX_EPSILONS:
+        raise ValueError(
+            f"Expected `epsilons` to hold 1 to {MAX_EPSILONS:,} budgets. "
+            f"Received: epsilons with {len(budgets):,} values"
+        )
+    return [float(value) for value in budgets]
 
 
 def accuracy_under_attack(
@@ -812,8 +995,9 @@ def accuracy_under_attack(
 
     Args:
         model, images, output, pixel_range, batch_size: as for :func:`fgsm`.
-        labels: ``(n,)`` the true classes.
-        epsilons: 1 to 1,000 budgets in ``pixel_range`` units (0 gives the clean accuracy).
+        labels: ``(n,)`` the true classes, integers from 0 to the number of classes - 1.
+        epsilons: a list or 1-D array of 1 to 1,000 budgets in ``pixel_range`` units, each
+            bounded as :func:`fgsm`'s ``epsilon`` (0 gives the clean accuracy).
         attack: ``"fgsm"`` (one gradient for all epsilons), ``"basic_iterative"``
             or ``"pgd"``, with ``steps`` steps (see :func:`smallest_epsilon`).
         norm, steps, seed: as for :func:`smallest_epsilon`.
@@ -826,17 +1010,17 @@ def accuracy_under_attack(
     """
     if labels is None:
         raise ValueError("Expected `labels` to hold the true classes. Received: labels=None")
-    if isinstance(epsilons, (str, bytes)) or not isinstance(epsilons, (Sequence, np.ndarray)):
-        raise TypeError(f"Expected `epsilons` to be a list of numbers. Received: epsilons={epsilons!r}")
-    validation.check_int("len(epsilons)", len(epsilons), low=1, high=1000)
-    classifier, images, attack, norm, steps, seed = _check_search(
-        model, images, attack, norm, steps, seed, output, pixel_range, batch_size, name="attack"
+    budgets = _check_epsilons(epsilons)
+    classifier, images, labels, attack, norm, steps, seed = _check_search(
+        model, images, labels, attack, norm, steps, seed, output, pixel_range, batch_size,
+        name="attack",
     )
     budgets = [check_epsilon("epsilons", value, classifier.pixel_range, norm, images.shape[1:])
-               for value in epsilons]  # fmt: skip
+               for value in budgets]  # fmt: skip
     labels, _, attacked = _search_attack(classifier, images, labels, attack, norm, steps, seed)
     accuracies = []
     for epsilon in budgets:
-        predictions = np.argmax(classifier.log_probabilities(attacked(np.float32(epsilon))), axis=1)
+        attacked_images = attacked(np.float32(epsilon))
+        predictions = np.argmax(classifier._log_probabilities(attacked_images), axis=1)
         accuracies.append(float(np.mean(predictions == labels)))
     return np.asarray(accuracies)

@@ -10,18 +10,24 @@ digit 50 times. By the dataset's own convention takes 0-4 are the test set and
 takes 5-49 the training set. The loader downloads the v1.0.10 tag archive once
 (through :mod:`coursepkg.downloads`), checks its content (file count, names,
 WAV headers), and unpacks only the recordings into the Keras cache; a partly
-unpacked or unverified folder never stays there.
+unpacked or unverified folder never stays there. The cache is checked against a
+manifest of names, sizes and sha256 whenever it is opened, and repaired when damaged.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
+import io
+import json
 import os
 import pathlib
 import re
 import shutil
 import tarfile
 import tempfile
+import time
 import wave
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -29,7 +35,7 @@ from typing import NamedTuple
 import numpy as np
 
 from coursepkg import downloads
-from coursepkg.validation import check_choice, check_float, check_int, check_str
+from coursepkg.validation import check_array, check_choice, check_float, check_int, check_str
 
 FSDD_VERSION = "v1.0.10"
 FSDD_URL = (
@@ -44,6 +50,7 @@ FSDD_TEST_TAKES = 5  # takes 0..4 are the official test set
 _NAME = re.compile(r"^(\d)_([a-z]+)_(\d+)\.wav$")
 MAX_SAMPLE_RATE = 192_000  # the highest rate audio interfaces record at
 MAX_LENGTH = 100_000_000  # samples in one recording (over 8 minutes at 192 kHz)
+MAX_RECORDINGS = 10_000_000  # recordings in one batch
 SPLIT_KINDS = ("official", "speaker")
 
 
@@ -134,39 +141,78 @@ class AudioDataset:
         )
 
 
+# --------------------------------------------------------------------------- the verified cache
+#
+# The recordings are unpacked into ``$KERAS_HOME/datasets/fsdd-v1.0.10/recordings`` through a
+# ``.partial-*`` folder beside it, which is renamed into place only once its content has been
+# checked. The last file written, ``.verified``, is a manifest (JSON) of the 3,000 recordings with
+# their sizes and sha256; every open checks the folder against it (names and sizes, a few
+# milliseconds) and :func:`load_fsdd` the sha256 of what it reads, so a deleted, truncated or
+# altered recording, or a file where a folder belongs, is noticed and unpacked again.
+
+_MARKER = ".verified"
+_MANIFEST_FORMAT = 1
+_PARTIAL_PREFIX = ".partial-"
+_PARTIAL_MAX_AGE = 600.0  # seconds; a younger .partial-* folder may be another process's unpack
+_MAX_PATH_LENGTH = 4096
+_NOT_UNPACKED = "the recordings are not unpacked yet"
+
+
+def _expected_names() -> list[str]:
+    """The 3,000 file names of FSDD v1.0.10, sorted."""
+    return sorted(
+        f"{digit}_{speaker}_{take}.wav"
+        for digit in range(10)
+        for speaker in FSDD_SPEAKERS
+        for take in range(FSDD_TAKES)
+    )
+
+
+def _check_path(name: str, value) -> pathlib.Path:
+    """A path given as a non-empty string or ``os.PathLike`` (not bytes), as a ``pathlib.Path``."""
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str):
+        raise TypeError(
+            f"Expected `{name}` to be a path (a string or a pathlib.Path). Received: {name}={value!r:.80}"
+        )
+    return pathlib.Path(check_str(name, value, max_length=_MAX_PATH_LENGTH))
+
+
+def _origin(archive) -> str:
+    """Where the archive comes from: ``archive`` (checked), ``$COURSEPKG_FSDD_ARCHIVE`` or GitHub."""
+    if archive is None:
+        return os.environ.get(FSDD_ARCHIVE_ENV_VAR, FSDD_URL)
+    if isinstance(archive, str) and "://" in archive:
+        return check_str("archive", archive, max_length=_MAX_PATH_LENGTH)
+    return str(_check_path("archive", archive))
+
+
 def _check_wav(path: pathlib.Path) -> None:
+    """Raise ``ValueError`` unless ``path`` is a whole mono 8 kHz WAV file with samples."""
     try:
         with wave.open(str(path), "rb") as handle:
             channels, rate, frames = handle.getnchannels(), handle.getframerate(), handle.getnframes()
-    except (wave.Error, EOFError) as error:
+            expected_bytes = frames * channels * handle.getsampwidth()
+            found_bytes = len(handle.readframes(frames))
+    except (wave.Error, EOFError, OSError) as error:
         raise ValueError(f"{path.name} is not a readable WAV file ({error})") from error
     if channels != 1 or rate != FSDD_SAMPLE_RATE or frames == 0:
         raise ValueError(
             f"{path.name}: expected mono {FSDD_SAMPLE_RATE} Hz audio, got {channels} channel(s) "
             f"at {rate} Hz with {frames} frames"
         )
+    if found_bytes != expected_bytes:
+        raise ValueError(
+            f"{path.name} is truncated: its header announces {expected_bytes} bytes of samples, "
+            f"it holds {found_bytes}"
+        )
 
 
-def verify_recordings(folder: str | os.PathLike) -> int:
-    """Check that a folder holds exactly FSDD v1.0.10's 3,000 recordings.
-
-    Args:
-        folder: the ``recordings`` folder.
-
-    Returns:
-        The number of recordings (3,000).
-
-    Raises:
-        ValueError: a file is missing, unexpected, or not mono 8 kHz WAV.
-    """
-    folder = pathlib.Path(folder)
+def _verify(folder: pathlib.Path) -> int:
+    """The checks of :func:`verify_recordings`, with messages about the content only."""
     names = sorted(path.name for path in folder.glob("*.wav"))
-    expected = {
-        f"{digit}_{speaker}_{take}.wav"
-        for digit in range(10)
-        for speaker in FSDD_SPEAKERS
-        for take in range(FSDD_TAKES)
-    }
+    expected = set(_expected_names())
     missing, unexpected = expected - set(names), set(names) - expected
     if missing or unexpected:
         raise ValueError(
@@ -177,6 +223,137 @@ def verify_recordings(folder: str | os.PathLike) -> int:
     for name in names:
         _check_wav(folder / name)
     return len(names)
+
+
+def verify_recordings(folder: str | os.PathLike) -> int:
+    """Check that a folder holds exactly FSDD v1.0.10's 3,000 recordings, whole.
+
+    Every file is opened: it must be a mono 8 kHz WAV file holding as many
+    samples as its header announces (a truncated copy is refused).
+
+    Args:
+        folder: the ``recordings`` folder: a string or ``pathlib.Path`` of at
+            most 4,096 characters, naming an existing folder.
+
+    Returns:
+        The number of recordings (3,000).
+
+    Raises:
+        TypeError: ``folder`` is not a path.
+        ValueError: ``folder`` is not an existing folder, or a recording is
+            missing, unexpected, truncated, or not mono 8 kHz WAV.
+    """
+    path = _check_path("folder", folder)
+    if not path.is_dir():
+        raise ValueError(f"Expected `folder` to be an existing folder. Received: folder={str(path)!r}")
+    try:
+        return _verify(path)
+    except ValueError as error:
+        raise ValueError(
+            f"Expected `folder` to hold FSDD {FSDD_VERSION}'s recordings: {error}. "
+            f"Received: folder={str(path)!r}"
+        ) from error
+
+
+def _remove(path: pathlib.Path) -> None:
+    """Delete a file, a link or a whole folder, whichever ``path`` is (nothing if absent)."""
+    if path.is_symlink() or path.is_file():
+        path.unlink(missing_ok=True)
+    elif path.is_dir():
+        shutil.rmtree(path)
+
+
+def _remove_stale_partials(root: pathlib.Path) -> None:
+    """Delete the ``.partial-*`` folders that interrupted unpacks left behind."""
+    if not root.is_dir():
+        return
+    now = time.time()
+    for path in root.glob(f"{_PARTIAL_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            if now - path.lstat().st_mtime > _PARTIAL_MAX_AGE:
+                print(f"[coursepkg] removing {path}, left behind by an interrupted unpack of FSDD.")
+                _remove(path)
+
+
+def _manifest(folder: pathlib.Path, origin: str) -> dict:
+    """Names, sizes and sha256 of the recordings in ``folder``, to be written as ``.verified``."""
+    files = {}
+    for name in _expected_names():
+        content = (folder / name).read_bytes()
+        files[name] = {"size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+    return {
+        "format": _MANIFEST_FORMAT, "version": FSDD_VERSION,
+        "source": f"{len(files)} recordings from {origin}", "files": files,
+    }  # fmt: skip
+
+
+def _is_manifest_entry(entry) -> bool:
+    return (
+        isinstance(entry, dict) and isinstance(entry.get("size"), int)
+        and isinstance(entry.get("sha256"), str)
+    )  # fmt: skip
+
+
+def _read_manifest(folder: pathlib.Path) -> dict:
+    """The manifest of ``folder``, or ``ValueError`` saying why there is no usable one."""
+    path = folder / _MARKER
+    if not path.is_file():
+        raise ValueError(f"its manifest {_MARKER} is missing")
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ValueError(f"its manifest {_MARKER} is unreadable ({error})") from error
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if (
+        not isinstance(files, dict) or manifest.get("format") != _MANIFEST_FORMAT
+        or manifest.get("version") != FSDD_VERSION or sorted(files) != _expected_names()
+        or not all(_is_manifest_entry(entry) for entry in files.values())
+    ):  # fmt: skip
+        raise ValueError(f"its manifest {_MARKER} does not list FSDD {FSDD_VERSION}'s 3,000 recordings")
+    return manifest
+
+
+def _cache_problem(final: pathlib.Path) -> str | None:
+    """What is wrong with the cached recordings (checked by name and size), or ``None``."""
+    for path in (final.parent, final):
+        if path.exists() and not path.is_dir():
+            return f"{path} is a file where a folder belongs"
+    if not final.is_dir():
+        return _NOT_UNPACKED
+    try:
+        files = _read_manifest(final)["files"]
+    except ValueError as error:
+        return str(error)
+    sizes = {}
+    with os.scandir(final) as entries:
+        for entry in entries:
+            if entry.name.endswith(".wav"):
+                sizes[entry.name] = entry.stat().st_size if entry.is_file() else None
+    missing = sorted(set(files) - set(sizes))
+    unexpected = sorted(set(sizes) - set(files))
+    wrong = sorted(name for name in set(files) & set(sizes) if sizes[name] != files[name]["size"])
+    parts = [
+        f"{len(names):,} {what}, e.g. {names[:3]}"
+        for names, what in [(missing, "missing"), (unexpected, "unexpected"),
+                            (wrong, "of the wrong size or not a file")]
+        if names
+    ]  # fmt: skip
+    if not parts:
+        return None
+    count = f"{len(sizes):,} recordings" + (f" instead of {len(files):,}" if len(sizes) != len(files) else "")
+    return f"{count}: {'; '.join(parts)}"
+
+
+def _local_archive(origin: str) -> tuple[pathlib.Path, bool]:
+    """The archive as a local file, downloaded into the Keras cache if needed; whether it was."""
+    local = pathlib.Path(origin.removeprefix("file://"))
+    if local.is_file():
+        return local, False
+    if "://" not in origin:
+        raise downloads.DownloadError(
+            f"Expected `archive` to be an existing .tar.gz file or a URL. Received: archive={origin!r}"
+        )
+    return downloads.fetch(f"fsdd-{FSDD_VERSION}.tar.gz", origin), True
 
 
 def _extract_recordings(archive: pathlib.Path, destination: pathlib.Path) -> None:
@@ -196,40 +373,19 @@ def _extract_recordings(archive: pathlib.Path, destination: pathlib.Path) -> Non
         raise ValueError(f"{archive.name} is not a readable tar.gz archive ({error})") from error
 
 
-def fsdd_recordings_folder(archive: str | os.PathLike | None = None) -> pathlib.Path:
-    """Make sure the verified recordings are in the Keras cache; return their folder.
-
-    Args:
-        archive: where the v1.0.10 tag archive comes from: a local ``.tar.gz``
-            path or a URL. Defaults to ``$COURSEPKG_FSDD_ARCHIVE`` if set, else
-            GitHub's tag archive.
-
-    Returns:
-        ``~/.keras/datasets/fsdd-v1.0.10/recordings`` (or under ``$KERAS_HOME``).
-
-    Raises:
-        downloads.DownloadError: the archive could not be had or its content is wrong.
-    """
-    origin = str(archive) if archive is not None else os.environ.get(FSDD_ARCHIVE_ENV_VAR, FSDD_URL)
-    final = downloads.cache_dir() / "datasets" / f"fsdd-{FSDD_VERSION}" / "recordings"
-    if (final / ".verified").is_file():
-        return final
-    local = pathlib.Path(origin.removeprefix("file://"))
-    downloaded = not local.is_file()
-    if downloaded:
-        if "://" not in origin:
-            raise downloads.DownloadError(
-                f"Expected `archive` to be an existing .tar.gz file or a URL. Received: archive={origin!r}"
-            )
-        local = downloads.fetch(f"fsdd-{FSDD_VERSION}.tar.gz", origin)
+def _unpack(origin: str, final: pathlib.Path) -> None:
+    """Unpack and verify the recordings of ``origin`` into ``final``, replacing whatever is there."""
+    local, downloaded = _local_archive(origin)
+    for path in (final.parent, final):  # a file where a folder belongs
+        if path.exists() and not path.is_dir():
+            path.unlink()
     final.parent.mkdir(parents=True, exist_ok=True)
-    staging = pathlib.Path(tempfile.mkdtemp(prefix=".partial-", dir=final.parent)) / "recordings"
+    staging = pathlib.Path(tempfile.mkdtemp(prefix=_PARTIAL_PREFIX, dir=final.parent)) / "recordings"
     try:
         _extract_recordings(local, staging)
-        count = verify_recordings(staging)
-        (staging / ".verified").write_text(f"{count} recordings from {origin}\n")
-        if final.exists():
-            shutil.rmtree(final)
+        _verify(staging)
+        (staging / _MARKER).write_text(json.dumps(_manifest(staging, origin)))
+        _remove(final)
         os.replace(staging, final)
     except ValueError as error:
         if downloaded:
@@ -240,11 +396,79 @@ def fsdd_recordings_folder(archive: str | os.PathLike | None = None) -> pathlib.
         ) from error
     finally:
         shutil.rmtree(staging.parent, ignore_errors=True)
+
+
+def _repair(origin: str, final: pathlib.Path, problem: str) -> None:
+    print(f"[coursepkg] The FSDD cache {final} is damaged ({problem}); repairing it: unpacking the "
+          f"recordings again from {origin}.")  # fmt: skip
+    _unpack(origin, final)
+
+
+def fsdd_recordings_folder(archive: str | os.PathLike | None = None) -> pathlib.Path:
+    """Make sure the verified recordings are in the Keras cache; return their folder.
+
+    The recordings are unpacked once. At every later call the folder is
+    checked against the manifest written when it was unpacked (``.verified``:
+    every recording's name, size and sha256): a missing, extra or truncated
+    recording, a file where a folder belongs (or the reverse) or a missing
+    manifest is reported in one printed line and repaired by unpacking the
+    archive again; folders left by an interrupted unpack (``.partial-*``, older
+    than 10 minutes) are removed. The check reads sizes only (milliseconds);
+    :func:`load_fsdd` also checks the sha256 of every recording it reads.
+
+    Args:
+        archive: where the v1.0.10 tag archive comes from: a local ``.tar.gz``
+            path or a URL (a string or ``pathlib.Path`` of at most 4,096
+            characters). Defaults to ``$COURSEPKG_FSDD_ARCHIVE`` if set, else
+            GitHub's tag archive.
+
+    Returns:
+        ``~/.keras/datasets/fsdd-v1.0.10/recordings`` (or under ``$KERAS_HOME``).
+
+    Raises:
+        TypeError, ValueError: ``archive`` is not a path or URL.
+        downloads.DownloadError: the archive could not be had or its content is wrong.
+    """
+    origin = _origin(archive)
+    final = downloads.cache_dir() / "datasets" / f"fsdd-{FSDD_VERSION}" / "recordings"
+    _remove_stale_partials(final.parent)
+    problem = _cache_problem(final)
+    if problem == _NOT_UNPACKED:
+        _unpack(origin, final)
+    elif problem is not None:
+        _repair(origin, final, problem)
     return final
+
+
+def _read_recordings(folder: pathlib.Path) -> tuple[list[np.ndarray], list[str], str]:
+    """The recordings of ``folder`` in name order, their names, and the manifest's source line.
+
+    Raises:
+        ValueError: a recording is unreadable or differs from its sha256 in the manifest.
+    """
+    import soundfile
+
+    manifest = _read_manifest(folder)
+    names = sorted(manifest["files"])
+    waveforms = []
+    for name in names:
+        try:
+            content = (folder / name).read_bytes()
+        except OSError as error:
+            raise ValueError(f"{name} is unreadable ({error})") from error
+        if hashlib.sha256(content).hexdigest() != manifest["files"][name]["sha256"]:
+            raise ValueError(f"{name} differs from the recording unpacked (sha256)")
+        samples, _ = soundfile.read(io.BytesIO(content), dtype="float32")
+        waveforms.append(samples)
+    return waveforms, names, str(manifest.get("source", ""))
 
 
 def load_fsdd(archive: str | os.PathLike | None = None) -> AudioDataset:
     """Load the Free Spoken Digit Dataset v1.0.10 (3,000 recordings, 8 kHz).
+
+    The cache is checked as :func:`fsdd_recordings_folder` says, and the
+    sha256 of every recording read is compared with the one recorded when it
+    was unpacked; a damaged cache is unpacked again (one printed line says so).
 
     Args:
         archive: see :func:`fsdd_recordings_folder`.
@@ -252,19 +476,25 @@ def load_fsdd(archive: str | os.PathLike | None = None) -> AudioDataset:
     Returns:
         An :class:`AudioDataset`, recordings sorted by file name; one line
         saying what was loaded is printed.
-    """
-    import soundfile
 
-    folder = fsdd_recordings_folder(archive)
-    waveforms, labels, speakers, takes = [], [], [], []
-    for path in sorted(folder.glob("*.wav")):
-        digit, speaker, take = _NAME.match(path.name).groups()
-        samples, rate = soundfile.read(path, dtype="float32")
-        waveforms.append(samples)
-        labels.append(int(digit))
-        speakers.append(speaker)
-        takes.append(int(take))
-    source = (folder / ".verified").read_text().strip()
+    Raises:
+        TypeError, ValueError: ``archive`` is not a path or URL.
+        downloads.DownloadError: the archive could not be had or its content is wrong.
+    """
+    origin = _origin(archive)
+    folder = fsdd_recordings_folder(origin)
+    try:
+        waveforms, names, source = _read_recordings(folder)
+    except ValueError as problem:
+        _repair(origin, folder, str(problem))
+        try:
+            waveforms, names, source = _read_recordings(folder)
+        except ValueError as error:
+            raise downloads.DownloadError(
+                f"The FSDD recordings in {folder} are still damaged after unpacking them again "
+                f"from {origin}: {error}"
+            ) from error
+    labels, speakers, takes = zip(*(_NAME.match(name).groups() for name in names))
     dataset = AudioDataset(
         waveforms, np.array(labels, dtype=np.int64), np.array(speakers), np.array(takes, dtype=np.int64),
         FSDD_SAMPLE_RATE, f"Free Spoken Digit Dataset {FSDD_VERSION} (CC BY-SA 4.0): {source}",
@@ -278,7 +508,7 @@ _MAX_SAMPLES_IN_A_BATCH = 2**31  # 8 GiB of float32
 
 
 def _waveform_rows(name: str, waveforms) -> list[np.ndarray]:
-    """Recordings as a list of finite float32 1-D arrays, or an error naming ``name``."""
+    """Recordings as a list of finite, non-empty float32 1-D arrays, or an error naming ``name``."""
     if isinstance(waveforms, np.ndarray):
         if waveforms.ndim != 2:
             hint = " (wrap a single recording in a list: [waveform])" if waveforms.ndim == 1 else ""
@@ -296,22 +526,38 @@ def _waveform_rows(name: str, waveforms) -> list[np.ndarray]:
         )
     if not rows:
         raise ValueError(f"Expected `{name}` to hold at least one recording. Received: {name}=[]")
-    checked = []
-    for index, row in enumerate(rows):
+    if len(rows) > MAX_RECORDINGS:
+        raise ValueError(
+            f"Expected `{name}` to hold at most {MAX_RECORDINGS:,} recordings. "
+            f"Received: {name} with {len(rows):,} recordings"
+        )
+    return [_waveform_row(name, index, row) for index, row in enumerate(rows)]
+
+
+def _waveform_row(name: str, index: int, row) -> np.ndarray:
+    """Recording ``name[index]`` as a finite, non-empty float32 1-D array."""
+    where = f"Received: {name}[{index}]"
+    if isinstance(row, (str, bytes)):
+        raise TypeError(f"Expected every recording in `{name}` to be an array of real numbers. {where}={row!r:.40}")
+    try:
         array = np.asarray(row)
-        if array.dtype.kind not in "iuf" or array.ndim != 1:
-            raise ValueError(
-                f"Expected every recording in `{name}` to be a 1-D array of real numbers. "
-                f"Received: {name}[{index}] with dtype {array.dtype} and shape {array.shape}"
-            )
-        array = array.astype(np.float32, copy=False)
-        if not np.isfinite(array).all():
-            raise ValueError(
-                f"Expected the samples of `{name}` to be finite. "
-                f"Received: NaN or infinity in {name}[{index}]"
-            )
-        checked.append(array)
-    return checked
+    except (TypeError, ValueError) as error:  # ragged nested lists
+        raise TypeError(f"Expected every recording in `{name}` to be a 1-D array of real numbers. {where} "
+                        f"of type {type(row).__name__}") from error  # fmt: skip
+    if array.dtype.kind not in "iuf":
+        raise TypeError(
+            f"Expected every recording in `{name}` to be an array of real numbers (not booleans, "
+            f"complex numbers or text). {where} with dtype {array.dtype}"
+        )
+    if array.ndim != 1 or array.size == 0 or array.size > MAX_LENGTH:
+        raise ValueError(
+            f"Expected every recording in `{name}` to be a 1-D array of 1 to {MAX_LENGTH:,} samples. "
+            f"{where} with shape {array.shape}"
+        )
+    array = array.astype(np.float32, copy=False)
+    if not np.isfinite(array).all():
+        raise ValueError(f"Expected the samples of `{name}` to be finite. {where} holds NaN or infinity")
+    return array
 
 
 def pad_or_crop(
@@ -328,18 +574,21 @@ def pad_or_crop(
     ``length`` samples are kept, or the silence is added at the end.
 
     Args:
-        waveforms: a list of 1-D arrays (their lengths may differ) or a 2-D
-            array ``(recordings, samples)``; real, finite numbers.
-        length: samples in every output row, in [1, 100,000,000].
+        waveforms: a list of 1 to 10,000,000 recordings, each a non-empty
+            1-D array of real, finite numbers (their lengths may differ), or a
+            2-D array ``(recordings, samples)``.
+        length: samples in every output row, an integer in [1, 100,000,000].
         mode: ``"centre"`` or ``"start"``.
 
     Returns:
         float32 array ``(recordings, length)``.
 
     Raises:
-        TypeError: ``waveforms`` is not a list or array, ``length`` not an integer.
-        ValueError: a recording is not 1-D, holds NaN or infinity, ``length``
-            or ``mode`` is out of range, or the result would exceed 2**31 samples.
+        TypeError: ``waveforms`` is not a list or array, a recording holds text,
+            booleans or complex numbers, ``length`` is not an integer.
+        ValueError: a recording is not 1-D, empty, or holds NaN or infinity,
+            ``length`` or ``mode`` is out of range, or the result would exceed
+            2**31 samples.
 
     Example:
         >>> pad_or_crop([np.array([1.0, 2.0, 3.0])], 6)
@@ -383,7 +632,7 @@ def log_mel_spectrogram(
     (``align="start"`` gives the same numbers).
 
     Args:
-        waveform: 1-D float array of finite samples.
+        waveform: 1-D array of finite real samples (not empty).
         sample_rate: samples per second, in [1, 192,000].
         n_mels: number of mel bands (image height), in [1, 512].
         n_fft: FFT window length in samples, in [16, 65,536].
@@ -394,22 +643,30 @@ def log_mel_spectrogram(
         float32 array (n_mels, frames) in decibels relative to the maximum.
 
     Raises:
-        ValueError: an argument is out of range, or ``waveform`` is not 1-D
-            or holds NaN or infinity.
+        TypeError: an argument of the wrong type (text, booleans or complex
+            numbers for ``waveform``, a float for an integer).
+        ValueError: an argument is out of range, ``waveform`` is not 1-D,
+            empty, or holds NaN or infinity, or the STFT would hold more than
+            2**28 values (1 GiB of float32).
     """
     import librosa
 
     from coursepkg import spectrograms
 
-    waveform = np.asarray(waveform)
-    if waveform.ndim != 1:
-        raise ValueError(f"Expected `waveform` to be 1-D. Received: shape={waveform.shape}")
-    (waveform,) = _waveform_rows("waveform", [waveform])
+    waveform = check_array("waveform", waveform, ndim=1).astype(np.float32, copy=False)
     settings = spectrograms.check_settings(
         sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels
     )
     duration = check_float("duration", duration, 0.0, 3600.0, low_inclusive=False)
     length = max(1, int(round(duration * settings["sample_rate"])))
+    values = (1 + length // settings["hop_length"]) * (1 + settings["n_fft"] // 2)  # the STFT's size
+    if values > spectrograms.MAX_VALUES:
+        raise ValueError(
+            f"Expected an STFT of at most {spectrograms.MAX_VALUES:,} values (frames x frequencies); "
+            f"raise `hop_length` or lower `duration`. Received: duration={duration:g}, "
+            f"sample_rate={settings['sample_rate']}, n_fft={settings['n_fft']}, "
+            f"hop_length={settings['hop_length']}: {values:,} values"
+        )
     waveform = np.pad(waveform[:length], (0, max(0, length - len(waveform))))
     mel = librosa.feature.melspectrogram(
         y=waveform, sr=settings["sample_rate"], n_fft=settings["n_fft"],

@@ -25,7 +25,26 @@ import keras
 import numpy as np
 
 from coursepkg import audio, spectrograms
-from coursepkg.validation import check_bool, check_float, check_int, check_str
+from coursepkg.validation import (
+    check_array,
+    check_bool,
+    check_float,
+    check_int,
+    check_str,
+    optional,
+)
+
+__all__ = [
+    "LogMelSpectrogram",
+    "RandomNoise",
+    "RandomTimeShift",
+    "SpecAugment",
+    "add_noise",
+    "frequency_mask",
+    "keras_log_mel_layer",
+    "time_mask",
+    "time_shift",
+]
 
 MAX_SHIFT = 10_000_000  # samples or frames
 MAX_SNR_DB = 100.0  # |snr_db| accepted
@@ -56,11 +75,28 @@ def _seeds(seed, count: int) -> list:
     return [seed] * count
 
 
+def _is_tensor(value) -> bool:
+    """A backend tensor or a symbolic Keras tensor (whose values cannot be looked at)."""
+    return isinstance(value, keras.KerasTensor) or keras.ops.is_tensor(value)
+
+
 def _batched(name: str, inputs, min_rank: int = 2):
-    """``inputs`` as a floating tensor of rank >= ``min_rank`` (batch first)."""
-    tensor = keras.ops.convert_to_tensor(inputs)
-    dtype = keras.backend.standardize_dtype(tensor.dtype)
-    if "float" not in dtype:
+    """``inputs`` as a floating tensor of rank >= ``min_rank`` (batch first).
+
+    NumPy arrays and lists are checked whole (real, finite, non-empty); tensors,
+    which may be symbolic (inside a compiled model or ``tf.data``), by dtype and rank.
+    """
+    if _is_tensor(inputs):
+        dtype = keras.backend.standardize_dtype(inputs.dtype)
+        if "float" not in dtype and "int" not in dtype:
+            raise TypeError(
+                f"Expected `{name}` to hold real numbers (floats or integers). "
+                f"Received: {name} of dtype {dtype}"
+            )
+        tensor = inputs
+    else:
+        tensor = keras.ops.convert_to_tensor(check_array(name, inputs, dtype="number"))
+    if "float" not in keras.backend.standardize_dtype(tensor.dtype):
         tensor = keras.ops.cast(tensor, "float32")
     if len(tensor.shape) < min_rank:
         raise ValueError(
@@ -79,14 +115,24 @@ def _check_axis(name: str, axis, rank: int) -> int:
 
 
 def _check_snr(snr_db):
-    """A number, or a (low, high) pair for a uniform draw per example."""
-    if isinstance(snr_db, (list, tuple)):
-        if len(snr_db) != 2:
-            raise ValueError(f"Expected `snr_db` to be a number or a (low, high) pair. Received: snr_db={snr_db!r}")
-        low = check_float("snr_db[0]", snr_db[0], -MAX_SNR_DB, MAX_SNR_DB)
-        high = check_float("snr_db[1]", snr_db[1], low, MAX_SNR_DB)
-        return (low, high)
-    return check_float("snr_db", snr_db, -MAX_SNR_DB, MAX_SNR_DB)
+    """A number in [-100, 100], or a (low, high) pair of them for a uniform draw per example."""
+    if not isinstance(snr_db, (list, tuple)):
+        return check_float("snr_db", snr_db, -MAX_SNR_DB, MAX_SNR_DB)
+    expected = (
+        f"Expected `snr_db` to be a number in [{-MAX_SNR_DB:g}, {MAX_SNR_DB:g}] or a (low, high) "
+        f"pair of them with low <= high. Received: snr_db={snr_db!r:.80}"
+    )
+    if len(snr_db) != 2:
+        raise ValueError(expected)
+    try:
+        low, high = (check_float("snr_db", value, -MAX_SNR_DB, MAX_SNR_DB) for value in snr_db)
+    except TypeError as error:
+        raise TypeError(expected) from error
+    except ValueError as error:
+        raise ValueError(expected) from error
+    if low > high:
+        raise ValueError(expected)
+    return (low, high)
 
 
 # --------------------------------------------------------------------------- augmentation functions
@@ -105,7 +151,8 @@ def time_shift(inputs, max_shift: int, seed=None, axis: int = -1):
     n_mels, frames[, channels])``: frames).
 
     Args:
-        inputs: a batch, ``(batch, ...)``.
+        inputs: a batch, ``(batch, ...)``, of real numbers: a tensor, or a
+            non-empty NumPy array (or list) of finite values.
         max_shift: the largest shift in steps, in [0, 10,000,000].
         seed: None, an int in [0, 2**31 - 1] (the same draw every call) or a
             ``keras.random.SeedGenerator`` (a new draw every call).
@@ -115,7 +162,10 @@ def time_shift(inputs, max_shift: int, seed=None, axis: int = -1):
         A tensor of the shape and dtype of ``inputs``.
 
     Raises:
-        ValueError: ``inputs`` is not a batch, or an argument is out of range.
+        TypeError: ``inputs`` holds text, booleans or complex numbers, or an
+            argument has the wrong type.
+        ValueError: ``inputs`` is not a batch, empty or not finite, or an
+            argument is out of range.
     """
     inputs = _batched("inputs", inputs)
     max_shift = check_int("max_shift", max_shift, 0, MAX_SHIFT)
@@ -151,7 +201,8 @@ def add_noise(inputs, snr_db, seed=None):
     speech. A silent example stays silent.
 
     Args:
-        inputs: a batch of waveforms, ``(batch, samples)`` (any rank >= 2).
+        inputs: a batch of waveforms, ``(batch, samples)`` (any rank >= 2), as
+            in :func:`time_shift`.
         snr_db: the SNR in dB, in [-100, 100], or a ``(low, high)`` pair: each
             example then gets its own SNR drawn uniformly from it.
         seed: None, an int (the same noise every call) or a
@@ -161,7 +212,10 @@ def add_noise(inputs, snr_db, seed=None):
         A tensor of the shape and dtype of ``inputs``.
 
     Raises:
-        ValueError: ``inputs`` is not a batch, or ``snr_db`` is out of range.
+        TypeError: ``inputs`` holds text, booleans or complex numbers, or an
+            argument has the wrong type.
+        ValueError: ``inputs`` is not a batch, empty or not finite, or
+            ``snr_db`` is out of range.
     """
     inputs = _batched("inputs", inputs)
     snr_db = _check_snr(snr_db)
@@ -233,14 +287,15 @@ def time_mask(inputs, max_width: int, seed=None, num_masks: int = 1, min_width: 
     the floor) pass ``mask_value=-80.0`` (silence) or normalise first.
 
     Args:
-        inputs: spectrograms ``(batch, n_mels, frames[, channels])``.
+        inputs: spectrograms ``(batch, n_mels, frames[, channels])``, as in
+            :func:`time_shift`.
         max_width: the widest mask, in [0, frames].
         seed: None, an int (the same masks every call) or a
             ``keras.random.SeedGenerator``.
         num_masks: masks per example, in [0, 100].
         min_width: the narrowest mask, in [0, max_width]; ``min_width ==
             max_width`` masks exactly that many frames.
-        mask_value: the value written, finite.
+        mask_value: the value written, a finite number in [-1e6, 1e6].
         axis: the time axis (2 in the layout above).
 
     Returns:
@@ -261,7 +316,8 @@ def frequency_mask(inputs, max_width: int, seed=None, num_masks: int = 1, min_wi
     adjacent mel channels each, over all frames (Park et al. 2019).
 
     Args:
-        inputs: spectrograms ``(batch, n_mels, frames[, channels])``.
+        inputs: spectrograms ``(batch, n_mels, frames[, channels])``, as in
+            :func:`time_shift`.
         max_width: the widest band, in [0, n_mels].
         seed, num_masks, min_width, mask_value: as in :func:`time_mask`.
         axis: the frequency axis (1 in the layout above).
@@ -278,6 +334,8 @@ def frequency_mask(inputs, max_width: int, seed=None, num_masks: int = 1, min_wi
 
 def _training_only(inputs, training, augment):
     """``augment(inputs)`` in training (``training=True``), else ``inputs`` unchanged."""
+    if training is not None:
+        training = check_bool("training", training)
     if training:
         return augment(inputs)
     return inputs
@@ -291,16 +349,20 @@ class RandomTimeShift(keras.layers.Layer):
 
     Args:
         max_shift: the largest shift in steps, in [0, 10,000,000].
-        axis: the time axis (-1 for waveforms ``(batch, samples)``).
+        axis: the time axis (-1 for waveforms ``(batch, samples)``), in [-8, 8].
         seed: None or an int in [0, 2**31 - 1], for the layer's SeedGenerator.
+
+    Called with ``training=True`` (a real boolean) it shifts; with ``False`` or
+    ``None`` it passes its inputs through.
         **kwargs: passed to ``keras.layers.Layer`` (``name``, ...).
     """
 
     def __init__(self, max_shift: int, axis: int = -1, seed: int | None = None, **kwargs):
+        max_shift = check_int("max_shift", max_shift, 0, MAX_SHIFT)
+        axis = check_int("axis", axis, -8, 8)
+        seed = optional(check_int, "seed", seed, 0, MAX_SEED)
         super().__init__(**kwargs)
-        self.max_shift = check_int("max_shift", max_shift, 0, MAX_SHIFT)
-        self.axis = check_int("axis", axis, -8, 8)
-        self.seed = None if seed is None else check_int("seed", seed, 0, MAX_SEED)
+        self.max_shift, self.axis, self.seed = max_shift, axis, seed
         self.seed_generator = keras.random.SeedGenerator(self.seed)
 
     def call(self, inputs, training=None):
@@ -321,15 +383,17 @@ class RandomNoise(keras.layers.Layer):
     Introduced in: book/16_sound.ipynb
 
     Args:
-        snr_db: the SNR in dB, or a ``(low, high)`` pair drawn per example.
+        snr_db: the SNR in dB, in [-100, 100], or a ``(low, high)`` pair of them
+            (low <= high) drawn per example.
         seed: None or an int in [0, 2**31 - 1].
         **kwargs: passed to ``keras.layers.Layer``.
     """
 
     def __init__(self, snr_db, seed: int | None = None, **kwargs):
+        snr_db = _check_snr(snr_db)
+        seed = optional(check_int, "seed", seed, 0, MAX_SEED)
         super().__init__(**kwargs)
-        self.snr_db = _check_snr(snr_db)
-        self.seed = None if seed is None else check_int("seed", seed, 0, MAX_SEED)
+        self.snr_db, self.seed = snr_db, seed
         self.seed_generator = keras.random.SeedGenerator(self.seed)
 
     def call(self, inputs, training=None):
@@ -357,13 +421,16 @@ class SpecAugment(keras.layers.Layer):
         reimplementations.)
 
     Args:
-        max_time_width: widest time mask in frames (the paper's T).
-        max_freq_width: widest frequency mask in mel channels (the paper's F).
+        max_time_width: widest time mask in frames (the paper's T), in
+            [0, 100,000] (and at most the number of frames, checked when called).
+        max_freq_width: widest frequency mask in mel channels (the paper's F),
+            in [0, 100,000] (and at most n_mels, checked when called).
         num_time_masks: time masks per example, in [0, 100].
         num_freq_masks: frequency masks per example, in [0, 100].
         mask_value: the value written (-80.0 for dB spectrograms from
-            :func:`~coursepkg.spectrograms.log_mel_batch`).
-        freq_axis, time_axis: the axes of ``(batch, n_mels, frames[, channels])``.
+            :func:`~coursepkg.spectrograms.log_mel_batch`), in [-1e6, 1e6].
+        freq_axis, time_axis: the axes of ``(batch, n_mels, frames[, channels])``,
+            in [-8, 8].
         seed: None or an int in [0, 2**31 - 1].
         **kwargs: passed to ``keras.layers.Layer``.
     """
@@ -371,15 +438,21 @@ class SpecAugment(keras.layers.Layer):
     def __init__(self, max_time_width: int, max_freq_width: int, num_time_masks: int = 1,
                  num_freq_masks: int = 1, mask_value: float = 0.0, freq_axis: int = 1,
                  time_axis: int = 2, seed: int | None = None, **kwargs):  # fmt: skip
+        checked = {
+            "max_time_width": check_int("max_time_width", max_time_width, 0, MAX_MASK_WIDTH),
+            "max_freq_width": check_int("max_freq_width", max_freq_width, 0, MAX_MASK_WIDTH),
+            "num_time_masks": check_int("num_time_masks", num_time_masks, 0, MAX_MASKS),
+            "num_freq_masks": check_int("num_freq_masks", num_freq_masks, 0, MAX_MASKS),
+            "mask_value": check_float("mask_value", mask_value, -_MASK_VALUE_LIMIT, _MASK_VALUE_LIMIT),
+            "freq_axis": check_int("freq_axis", freq_axis, -8, 8),
+            "time_axis": check_int("time_axis", time_axis, -8, 8),
+            "seed": optional(check_int, "seed", seed, 0, MAX_SEED),
+        }
         super().__init__(**kwargs)
-        self.max_time_width = check_int("max_time_width", max_time_width, 0, MAX_MASK_WIDTH)
-        self.max_freq_width = check_int("max_freq_width", max_freq_width, 0, MAX_MASK_WIDTH)
-        self.num_time_masks = check_int("num_time_masks", num_time_masks, 0, MAX_MASKS)
-        self.num_freq_masks = check_int("num_freq_masks", num_freq_masks, 0, MAX_MASKS)
-        self.mask_value = check_float("mask_value", mask_value, -_MASK_VALUE_LIMIT, _MASK_VALUE_LIMIT)
-        self.freq_axis = check_int("freq_axis", freq_axis, -8, 8)
-        self.time_axis = check_int("time_axis", time_axis, -8, 8)
-        self.seed = None if seed is None else check_int("seed", seed, 0, MAX_SEED)
+        self.max_time_width, self.max_freq_width = checked["max_time_width"], checked["max_freq_width"]
+        self.num_time_masks, self.num_freq_masks = checked["num_time_masks"], checked["num_freq_masks"]
+        self.mask_value, self.seed = checked["mask_value"], checked["seed"]
+        self.freq_axis, self.time_axis = checked["freq_axis"], checked["time_axis"]
         self.seed_generator = keras.random.SeedGenerator(self.seed)
 
     def _augment(self, inputs):
@@ -429,16 +502,17 @@ class LogMelSpectrogram(keras.layers.Layer):
                  expand_dims: bool = False, **kwargs):  # fmt: skip
         import librosa
 
-        kwargs.setdefault("dtype", "float32")
-        super().__init__(**kwargs)
         settings = spectrograms.check_settings(
             sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels,
             fmin=fmin, fmax=fmax, top_db=top_db,
         )  # fmt: skip
+        expand_dims = check_bool("expand_dims", expand_dims)
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
         self.sample_rate, self.n_fft = settings["sample_rate"], settings["n_fft"]
         self.hop_length, self.n_mels = settings["hop_length"], settings["n_mels"]
         self.fmin, self.fmax, self.top_db = settings["fmin"], settings["fmax"], settings["top_db"]
-        self.expand_dims = check_bool("expand_dims", expand_dims)
+        self.expand_dims = expand_dims
         self._mel_basis = librosa.filters.mel(
             sr=self.sample_rate, n_fft=self.n_fft, n_mels=self.n_mels, fmin=self.fmin,
             fmax=self.fmax, dtype=np.float32,
@@ -450,7 +524,7 @@ class LogMelSpectrogram(keras.layers.Layer):
         return 1 + (samples + 2 * (self.n_fft // 2) - self.n_fft) // self.hop_length
 
     def call(self, inputs):
-        waveforms = keras.ops.cast(inputs, "float32")  # (batch, samples)
+        waveforms = keras.ops.cast(_batched("inputs", inputs), "float32")  # (batch, samples)
         if len(waveforms.shape) != 2:
             raise ValueError(
                 f"Expected `inputs` of shape (batch, samples). Received: shape={tuple(waveforms.shape)}"

@@ -28,9 +28,11 @@ import numpy as np
 from coursepkg import validation
 from coursepkg.attacks import (
     MAX_BATCH_SIZE,
+    MAX_CLASSES,
     MAX_SEED,
     OUTPUTS,
     AttackResult,
+    _check_labels,
     as_classifier,
     check_attack,
     fgsm,
@@ -118,14 +120,15 @@ def one_pixel(
     Args:
         model, output, pixel_range: as for :func:`coursepkg.attacks.fgsm`.
         image: one image ``(height, width, channels)`` within ``pixel_range``.
-        label: the class to leave (``None``: the model's prediction).
+        label: the class to leave, an integer from 0 to the number of classes - 1
+            (``None``: the model's prediction).
         pixels: how many pixels may change, 1 to 100.
-        target: the class to reach (``None``: untargeted).
+        target: the class to reach, an integer like ``label`` (``None``: untargeted).
         maxiter: the most generations, 1 to 10,000.
         popsize: candidates per generation, 10 to 100,000 (rounded up to a
             multiple of the number of genes, ``pixels * (2 + channels)``,
             SciPy's unit of population).
-        seed: seed of the evolution.
+        seed: seed of the evolution, 0 to 2**32 - 1.
         batch_size: candidates per model call, 1 to 65,536.
 
     Returns:
@@ -144,8 +147,10 @@ def one_pixel(
     maxiter = validation.check_int("maxiter", maxiter, low=1, high=10_000)
     popsize = validation.check_int("popsize", popsize, low=10, high=100_000)
     seed = validation.check_int("seed", seed, low=0, high=MAX_SEED)
+    label = validation.optional(validation.check_int, "label", label, 0, MAX_CLASSES - 1)
+    target = validation.optional(validation.check_int, "target", target, 0, MAX_CLASSES - 1)
 
-    original = classifier.log_probabilities(image[np.newaxis])[0]
+    original = classifier._log_probabilities(image[np.newaxis])[0]
     classes = classifier.classes
     if label is not None:
         label = int(validation.check_labels("label", [label], 1, classes)[0])
@@ -161,7 +166,8 @@ def one_pixel(
     def loss(population: np.ndarray) -> np.ndarray:  # (genes, candidates) -> (candidates,)
         nonlocal queries
         candidates = population.T
-        probabilities = np.exp(classifier.log_probabilities(_paint(image, candidates, pixel_range)))
+        painted = _paint(image, candidates, pixel_range)
+        probabilities = np.exp(classifier._log_probabilities(painted))
         queries += len(candidates)
         predictions = np.argmax(probabilities, axis=1)
         if target is None:
@@ -189,7 +195,7 @@ def one_pixel(
     )  # fmt: skip
     candidate = best["candidate"] if best else found.x
     adversarial = _paint(image, candidate[np.newaxis], pixel_range)[0]
-    probabilities = np.exp(classifier.log_probabilities(adversarial[np.newaxis])[0])
+    probabilities = np.exp(classifier._log_probabilities(adversarial[np.newaxis])[0])
     queries += 1
     prediction = int(np.argmax(probabilities))
     genes_per_pixel = candidate.reshape(pixels, 2 + channels)
@@ -222,10 +228,7 @@ class _Oracle:
     """A label-only model that counts the images it is asked about and refuses to exceed its budget."""
 
     def __init__(self, function: Callable, budget: int, classes: int):
-        if not callable(function):
-            raise TypeError(
-                f"Expected `oracle` to be a function from images to labels. Received: oracle={function!r}"
-            )
+        validation.check_callable("oracle", function)
         self.function, self.budget, self.classes, self.queries = function, budget, classes, 0
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
@@ -309,7 +312,7 @@ def train_substitute(
         epochs: training epochs per round, 1 to 1,000.
         learning_rate: Adam's, in (0, 1].
         seed: ``None``: the substitute's initial weights and the order of its
-            training images follow the global seeds as they stand; an integer:
+            training images follow the global seeds as they stand; an integer from 0 to 2**32 - 1:
             ``keras.utils.set_random_seed(seed)`` first (Python's, NumPy's and the
             backend's global seeds), before ``substitute`` is built.
         output: ``"logits"`` or ``"probabilities"``: what the substitute returns.
@@ -329,6 +332,8 @@ def train_substitute(
     """
     import keras
 
+    validation.check_callable("oracle", oracle)
+    validation.check_callable("substitute", substitute)
     output = validation.check_choice("output", output, OUTPUTS)
     pixel_range = validation.check_pixel_range("pixel_range", pixel_range)
     images = validation.check_images("seed_images", seed_images, pixel_range)
@@ -338,8 +343,7 @@ def train_substitute(
     epochs = validation.check_int("epochs", epochs, low=1, high=1000)
     learning_rate = validation.check_float("learning_rate", learning_rate, 0.0, 1.0, low_inclusive=False)
     batch_size = validation.check_int("batch_size", batch_size, low=1, high=MAX_BATCH_SIZE)
-    if seed is not None:
-        seed = validation.check_int("seed", seed, low=0, high=MAX_SEED)
+    seed = validation.optional(validation.check_int, "seed", seed, low=0, high=MAX_SEED)
     planned = len(images) * 2**rounds
     if planned > query_budget:
         raise ValueError(
@@ -350,7 +354,7 @@ def train_substitute(
     if seed is not None:
         keras.utils.set_random_seed(seed)
     if not isinstance(substitute, keras.Model):
-        substitute = substitute() if callable(substitute) else substitute
+        substitute = substitute()
         if not isinstance(substitute, keras.Model):
             raise TypeError(
                 "Expected `substitute` to be a keras.Model or a function that builds one. "
@@ -361,7 +365,7 @@ def train_substitute(
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=output == "logits"),
     )
     classifier = as_classifier(substitute, output, pixel_range, batch_size)
-    classes = classifier.log_probabilities(images[:1]).shape[1]
+    classes = classifier._log_probabilities(images[:1]).shape[1]
     ask = _Oracle(oracle, query_budget, classes)
     labels = ask(images)
     sizes = []
@@ -370,7 +374,7 @@ def train_substitute(
         sizes.append(len(images))
         if round_ == rounds:
             break
-        _, jacobian_row = classifier.gradient(images, np.eye(classes, dtype=np.float32)[labels])
+        _, jacobian_row = classifier._gradient(images, np.eye(classes, dtype=np.float32)[labels])
         new_images = np.clip(images + np.float32(lambda_) * np.sign(jacobian_row), *pixel_range)
         new_images = new_images.astype(np.float32)
         images = np.concatenate([images, new_images])
@@ -410,9 +414,11 @@ def substitute_attack(
 
     Args:
         oracle: as for :func:`train_substitute`: images -> labels ``(n,)``.
-        substitute: the substitute (a ``keras.Model``, e.g. ``train_substitute(...).model``).
+        substitute: the substitute (a ``keras.Model``, e.g. ``train_substitute(...).model``,
+            or a function of a batch written with ``keras.ops``).
         images: ``(n, ...)`` within ``pixel_range``.
-        labels: ``(n,)`` true classes, to leave (``None``: the oracle's labels).
+        labels: ``(n,)`` true classes, integers from 0 to the number of classes - 1, to
+            leave (``None``: the oracle's labels).
         epsilon, norm, output, pixel_range, batch_size: as for
             :func:`coursepkg.attacks.fgsm`, ``output`` describing the substitute.
 
@@ -422,14 +428,17 @@ def substitute_attack(
         confidences (the oracle gives labels only) and with the number of oracle
         queries (``2 n``: the originals and the adversarial images).
     """
+    validation.check_callable("oracle", oracle)
+    validation.check_callable("substitute", substitute)
     classifier, images, norm, _ = check_attack(
         substitute, images, output, pixel_range, batch_size, norm, epsilon
     )
-    classes = classifier.log_probabilities(images[:1]).shape[1]
-    ask = _Oracle(oracle, MAX_QUERIES, classes)
-    original_predictions = ask(images)
+    labels = _check_labels("labels", labels, len(images))
+    classes = classifier._log_probabilities(images[:1]).shape[1]
     if labels is not None:
         labels = validation.check_labels("labels", labels, len(images), classes)
+    ask = _Oracle(oracle, MAX_QUERIES, classes)
+    original_predictions = ask(images)
     labels = original_predictions if labels is None else labels
     crafted = fgsm(substitute, images, labels, epsilon, norm=norm, output=output, pixel_range=pixel_range,
                    batch_size=batch_size)  # fmt: skip

@@ -26,7 +26,16 @@ from typing import Any
 
 import numpy as np
 
+from coursepkg import validation
+
 NOT_ANSWERED = (None, Ellipsis)
+
+# Bounds of the comparison helpers' arguments: the largest reference answer (a parameter
+# or multiplication count), the largest tolerance, the longest hint or description.
+MAX_EXPECTED = 10**11
+MAX_TOLERANCE = 1.0
+MAX_HINT_LENGTH = 2_000
+MAX_CASES = 1_000
 
 
 STRICT_ENV_VAR = "COURSEPKG_STRICT_CHECKS"
@@ -86,13 +95,26 @@ _REGISTRY: dict[str, Exercise] = {}
 def exercise(exercise_id: str, chapter: str, hint: str):
     """Decorator that registers a checker function under ``exercise_id``.
 
+    Args:
+        exercise_id: ``"chapter.name"``, a string of at most 1,000 characters with one dot.
+        chapter: the notebook that asks it, e.g. ``"book/01_convolution.ipynb"``.
+        hint: shown when the answer is wrong, a non-empty string of at most 2,000 characters.
+
+    Raises:
+        TypeError: an argument that is not a string.
+        ValueError: an empty or over-long string, an id without exactly one dot, or (when
+            the checker is registered) an id registered twice.
+
     Example:
         >>> @exercise("convolution.output_size", "book/01_convolution.ipynb", hint="...")
         ... def _check(answer):
         ...     return compare_number(answer, 15, "the output size")
     """
-    if not isinstance(exercise_id, str) or exercise_id.count(".") != 1:
+    validation.check_str("exercise_id", exercise_id)
+    if exercise_id.count(".") != 1:
         raise ValueError(f"Expected `exercise_id` to look like 'chapter.name'. Received: exercise_id={exercise_id!r}")
+    validation.check_str("chapter", chapter)
+    validation.check_str("hint", hint, max_length=MAX_HINT_LENGTH)
 
     def register(checker: Callable[[Any], list[str]]):
         if exercise_id in _REGISTRY:
@@ -104,8 +126,20 @@ def exercise(exercise_id: str, chapter: str, hint: str):
 
 
 def exercises(chapter: str | None = None) -> list[Exercise]:
-    """Registered exercises, all or those of one chapter (e.g. ``"convolution"``)."""
+    """Registered exercises, all or those of one chapter (e.g. ``"convolution"``).
+
+    Args:
+        chapter: ``None`` (all), or the prefix of a registered exercise id.
+
+    Raises:
+        TypeError: ``chapter`` is neither ``None`` nor a string.
+        ValueError: a chapter with no registered exercise (the message lists them).
+    """
     _load_exercises()
+    if chapter is not None:
+        validation.check_str("chapter", chapter)
+        chapters = sorted({item.id.split(".")[0] for item in _REGISTRY.values()})
+        validation.check_choice("chapter", chapter, chapters)
     return [item for item in _REGISTRY.values() if chapter is None or item.id.split(".")[0] == chapter]
 
 
@@ -118,7 +152,16 @@ def evaluate(exercise_id: str, answer: Any) -> CheckResult:
 
     A checker that crashes on a strange answer is reported as a failed check,
     never as an exception, so one bad answer cannot stop a notebook or a grader.
+
+    Args:
+        exercise_id: the id of a registered exercise, e.g. ``"convolution.output_size"``.
+        answer: the student's value or function, anything at all.
+
+    Raises:
+        TypeError: ``exercise_id`` is not a string.
+        ValueError: ``exercise_id`` is not a registered exercise.
     """
+    validation.check_str("exercise_id", exercise_id)
     _load_exercises()
     if exercise_id not in _REGISTRY:
         raise ValueError(
@@ -157,12 +200,14 @@ def check(exercise_id: str, answer: Any) -> CheckResult:
 
     Args:
         exercise_id: the id given in the exercise, e.g. ``"convolution.output_size"``.
-        answer: the student's value or function.
+        answer: the student's value or function, anything at all.
 
     Returns:
         The :class:`CheckResult` (true when the answer passed).
 
     Raises:
+        TypeError: ``exercise_id`` is not a string.
+        ValueError: ``exercise_id`` is not a registered exercise.
         CheckFailed: only in strict mode (``COURSEPKG_STRICT_CHECKS=1``), when the
             answer was attempted and is wrong.
     """
@@ -195,8 +240,47 @@ def describe(value: Any) -> str:
     return f"{value!r} ({type(value).__name__})"
 
 
+def _check_expected_number(check, expected, *bounds):
+    """A reference answer given as a number, a NumPy scalar or a one-element array or tensor."""
+    if (isinstance(expected, np.ndarray) or hasattr(expected, "numpy")) and np.size(expected) == 1:
+        expected = as_number(expected)
+    return check("expected", expected, *bounds)
+
+
+def _check_tolerance(name: str, value) -> float:
+    return validation.check_float(name, value, 0.0, MAX_TOLERANCE)
+
+
+def _check_cases(cases) -> list:
+    """Pairs ``(args, description)``: a tuple of arguments and the words naming them."""
+    if not isinstance(cases, (list, tuple)):
+        raise TypeError(f"Expected `cases` to be a list of (args, description) pairs. Received: cases={cases!r:.80}")
+    if not 1 <= len(cases) <= MAX_CASES:
+        raise ValueError(f"Expected `cases` to hold 1 to {MAX_CASES:,} cases. Received: {len(cases)} cases")
+    for case in cases:
+        if not (
+            isinstance(case, (tuple, list)) and len(case) == 2
+            and isinstance(case[0], (tuple, list)) and isinstance(case[1], str)
+        ):
+            raise TypeError(
+                f"Expected `cases` to hold (args tuple, description) pairs. Received: a case {case!r:.80}"
+            )
+    return list(cases)
+
+
 def compare_integer(received: Any, expected: int, what: str) -> list[str]:
-    """Problems with an answer that must be a whole number (counts, sizes)."""
+    """Problems with an answer that must be a whole number (counts, sizes).
+
+    Args:
+        received: the student's answer, anything at all.
+        expected: the right answer, an integer within +-10**11.
+        what: what the answer is, for the feedback ("the output width").
+
+    Raises:
+        TypeError, ValueError: ``expected`` or ``what`` out of the above (the answer never raises).
+    """
+    expected = _check_expected_number(validation.check_int, expected, -MAX_EXPECTED, MAX_EXPECTED)
+    validation.check_str("what", what)
     if isinstance(received, bool) or not isinstance(received, (int, np.integer, float, np.floating)):
         return [f"{what} should be a whole number; received {describe(received)}"]
     if isinstance(received, (float, np.floating)) and not float(received).is_integer():
@@ -212,7 +296,16 @@ def compare_number(received: Any, expected: float, what: str, rel_tol: float = 1
 
     The message says only whether the answer is too large or too small, never
     by how much (which would give the answer away).
+
+    Args:
+        received: the student's answer, anything at all.
+        expected: the right answer, a finite number within +-10**11.
+        what: what the answer is, for the feedback.
+        rel_tol, abs_tol: tolerances, each in [0, 1].
     """
+    expected = _check_expected_number(validation.check_float, expected, -MAX_EXPECTED, MAX_EXPECTED)
+    validation.check_str("what", what)
+    rel_tol, abs_tol = _check_tolerance("rel_tol", rel_tol), _check_tolerance("abs_tol", abs_tol)
     if isinstance(received, (str, bytes, bool)):  # float() would accept "0.3" and True
         return [f"{what} should be a number; received {describe(received)}"]
     try:
@@ -231,7 +324,16 @@ def compare_array(received: Any, expected: np.ndarray, what: str, rtol: float = 
     """Problems with an array answer: type, shape, non-finite values, then values.
 
     The message gives the largest difference and where it is, not the expected values.
+
+    Args:
+        received: the student's answer, anything at all.
+        expected: the right answer, an array of finite real numbers (possibly empty).
+        what: what the answer is, for the feedback.
+        rtol, atol: tolerances, each in [0, 1].
     """
+    expected = validation.check_array("expected", expected, allow_empty=True)
+    validation.check_str("what", what)
+    rtol, atol = _check_tolerance("rtol", rtol), _check_tolerance("atol", atol)
     if hasattr(received, "numpy") and not isinstance(received, np.ndarray):
         received = received.numpy()
     try:
@@ -267,13 +369,16 @@ def compare_function(
     Args:
         function: the student's function.
         reference: the reference implementation.
-        cases: ``(args, description)`` pairs; the description names the input
-            in the feedback ("a 5x7 image and a 3x3 kernel").
+        cases: 1 to 1,000 ``(args, description)`` pairs, ``args`` a tuple; the
+            description names the input in the feedback ("a 5x7 image and a 3x3 kernel").
         what: name of the function in the feedback.
+        rtol, atol: tolerances, each in [0, 1].
 
     Returns:
         Problems on the first failing case (later cases are not run).
     """
+    _check_comparison("reference", reference, cases, what)
+    rtol, atol = _check_tolerance("rtol", rtol), _check_tolerance("atol", atol)
     if not callable(function):
         return [f"{what} should be a function; received {describe(function)}"]
     for args, description in cases:
@@ -288,8 +393,20 @@ def compare_function(
     return []
 
 
+def _check_comparison(reference_name: str, reference, cases, what) -> None:
+    validation.check_callable(reference_name, reference)
+    _check_cases(cases)
+    validation.check_str("what", what)
+
+
 def raise_if_not_answered(result: Any, what: str) -> None:
-    """Raise :class:`NotAnswered` when a student's function still returns ``...`` or ``None``."""
+    """Raise :class:`NotAnswered` when a student's function still returns ``...`` or ``None``.
+
+    Args:
+        result: what the student's function returned, anything at all.
+        what: name of the function in the feedback, a non-empty string.
+    """
+    validation.check_str("what", what)
     if any(result is marker for marker in NOT_ANSWERED):
         raise NotAnswered(what)
 
@@ -319,9 +436,18 @@ def compare_calls(
     copies and other arguments as they are (a Python number stays one: some
     library calls refuse a 0-d array).
 
+    Args:
+        function: the student's function, anything at all.
+        reference: the reference implementation.
+        cases: 1 to 1,000 ``(args, description)`` pairs, ``args`` a tuple.
+        what: name of the function in the feedback.
+        compare: ``compare(result, expected, what) -> problems``, e.g. :func:`compare_number`.
+
     Returns:
         Problems on the first failing case (later cases are not run).
     """
+    _check_comparison("reference", reference, cases, what)
+    validation.check_callable("compare", compare)
     if not callable(function):
         return [f"{what} should be a function; received {describe(function)}"]
     for args, description in cases:
@@ -348,7 +474,16 @@ def compare_scalar_function(
     """:func:`compare_calls` for a function that returns one number (a loss, a rate).
 
     A result of size 1 (a 0-d array, a NumPy scalar, a tensor) counts as a number.
+
+    Args:
+        function: the student's function, anything at all.
+        reference: the reference implementation.
+        cases: 1 to 1,000 ``(args, description)`` pairs, ``args`` a tuple.
+        what: name of the function in the feedback.
+        rel_tol, abs_tol: tolerances, each in [0, 1].
     """
+    _check_tolerance("rel_tol", rel_tol)
+    _check_tolerance("abs_tol", abs_tol)
     return compare_calls(
         function, reference, cases, what,
         lambda result, expected, name: compare_number(as_number(result), expected, name, rel_tol, abs_tol),

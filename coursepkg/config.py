@@ -12,11 +12,22 @@ the numbers on the page. Chapters scale their data, epochs and image sizes with
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 import os
 import platform
 
+from coursepkg import validation
+
 FAST_ENV_VAR = "COURSEPKG_FAST"
 DEFAULT_SEED = 42
+
+# Largest seed: Keras's set_random_seed hands it to NumPy, which takes 32-bit seeds.
+MAX_SEED = 2**32 - 1
+# Longest name of an environment variable read by env_flag.
+MAX_ENV_NAME = 256
+# Deepest nesting of a chapter setting given to scaled(): a tuple of tuples at most.
+_MAX_SETTING_DEPTH = 2
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -39,13 +50,19 @@ def is_fast() -> bool:
 def env_flag(name: str) -> bool:
     """Read an on/off setting from the environment variable ``name``.
 
+    Args:
+        name: the variable's name, a non-empty string of at most 256 characters.
+
     Returns:
         ``True`` for ``1, true, yes, on`` (any case), ``False`` when unset or
         ``0, false, no, off``.
 
     Raises:
-        ValueError: for anything else, naming the variable and what it holds.
+        TypeError: ``name`` is not a string.
+        ValueError: an empty or over-long ``name``, or a value that is none of the above,
+            naming the variable and what it holds.
     """
+    validation.check_str("name", name, max_length=MAX_ENV_NAME)
     value = os.environ.get(name, "").strip().lower()
     if value in _TRUE:
         return True
@@ -60,30 +77,72 @@ def env_flag(name: str) -> bool:
 def scaled(full, fast):
     """Pick the full-size or the fast-mode value of a chapter parameter.
 
+    Both values are checked whatever the mode, so that a typo in the full-size
+    value fails in the fast CI run too.
+
     Args:
-        full: value used for the real run (Colab, a GPU, the published book).
-        fast: value used when fast mode is on (CI, a quick look on a laptop).
+        full: value used for the real run (Colab, a GPU, the published book): a
+            finite number, a boolean, a string, ``None`` ("all of it"), or a tuple
+            or list of these (or of such tuples).
+        fast: value used when fast mode is on (CI, a quick look on a laptop), of
+            the same kind as ``full`` (either may be ``None``; a number for a number,
+            a boolean for a boolean, a sequence for a sequence).
 
     Returns:
         ``fast`` if :func:`is_fast` else ``full``.
 
+    Raises:
+        TypeError: a value of another kind (a dict, an array, a complex number), or
+            values of different kinds, e.g. ``scaled(full=20, fast="1")``.
+        ValueError: a NaN or infinite number.
+
     Example:
         >>> EPOCHS = scaled(full=20, fast=1)
     """
+    full_kind = _setting_kind("full", full, full)
+    fast_kind = _setting_kind("fast", fast, fast)
+    if None not in (full_kind, fast_kind) and full_kind != fast_kind:
+        raise TypeError(
+            f"Expected `fast` to be of the same kind as `full` ({full_kind}). "
+            f"Received: fast={fast!r:.80}, full={full!r:.80}"
+        )
     return fast if is_fast() else full
+
+
+def _setting_kind(name: str, value, whole, depth: int = 0) -> str | None:
+    """The kind of a chapter setting ("number", "boolean", "string", "sequence"), None for None."""
+    if value is None and depth == 0:
+        return None
+    if isinstance(value, (bool, str)):
+        return "boolean" if isinstance(value, bool) else "string"
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ValueError(f"Expected `{name}` to hold finite numbers. Received: {name}={whole!r:.80}")
+        return "number"
+    if isinstance(value, (tuple, list)) and depth < _MAX_SETTING_DEPTH:
+        for item in value:
+            _setting_kind(name, item, whole, depth + 1)
+        return "sequence"
+    raise TypeError(
+        f"Expected `{name}` to be a number, a boolean, a string, None, or a tuple of them. "
+        f"Received: {name}={whole!r:.80}"
+    )
 
 
 def seed_everything(seed: int = DEFAULT_SEED) -> int:
     """Seed Python, NumPy and the Keras backend so that a run can be repeated.
 
     Args:
-        seed: a non-negative integer.
+        seed: an integer in [0, 2**32 - 1] (a NumPy integer is accepted).
 
     Returns:
         The seed, for printing.
+
+    Raises:
+        TypeError: ``seed`` is not an integer (a float, a bool, a string).
+        ValueError: ``seed`` is negative or too large.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"Expected `seed` to be a non-negative integer. Received: seed={seed!r}")
+    seed = validation.check_int("seed", seed, 0, MAX_SEED)
     import keras
 
     keras.utils.set_random_seed(seed)
@@ -163,7 +222,7 @@ def setup(seed: int = DEFAULT_SEED, precision: str = "float32") -> None:
     :func:`device_summary` for the :class:`DeviceInfo` itself.
 
     Args:
-        seed: seed passed to :func:`seed_everything`.
+        seed: seed passed to :func:`seed_everything`, an integer in [0, 2**32 - 1].
         precision: Keras dtype policy for the whole chapter, set before any
             model is built: ``"float32"`` (the default, for chapters that
             compare numbers with NumPy), or ``"auto"`` for chapters that train:
@@ -172,11 +231,11 @@ def setup(seed: int = DEFAULT_SEED, precision: str = "float32") -> None:
             variable ``COURSEPKG_PRECISION`` can force a policy then). The
             printed device line names the policy in force.
     """
-    from coursepkg import validation
+    validation.check_int("seed", seed, 0, MAX_SEED)
     from coursepkg.training import AUTO, PRECISION_POLICIES, configure_precision
 
     validation.check_choice("precision", precision, (AUTO, *PRECISION_POLICIES))
-    seed_everything(seed)
+    seed = seed_everything(seed)
     configure_precision(precision)
     info = device_summary()
     print(f"coursepkg {_version()} | Python {platform.python_version()} | seed={seed}")

@@ -9,16 +9,34 @@ and ``keras.layers.Conv2D``.
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterable
 
 import numpy as np
 
+from coursepkg import validation
 
-def _check_2d(name: str, array) -> np.ndarray:
-    array = np.asarray(array, dtype=np.float64)
-    if array.ndim != 2:
-        raise ValueError(f"Expected `{name}` to be a 2-D array. Received: {name}.shape={array.shape}")
-    return array
+# Largest image side and kernel side: a 10,000 x 10,000 image is 800 MB in float64.
+MAX_SIDE = 10_000
+# Largest layer size (input length, kernel length, stride, padding, channels, filters).
+MAX_SIZE = 100_000
+# Largest stride of one layer in receptive_field (AlexNet's stem uses 4).
+MAX_STRIDE = 100
+# Deepest stack :func:`receptive_field` accepts.
+MAX_LAYERS = 1_000
+PADDINGS = ("valid", "same")
+
+
+def _check_2d(name: str, value) -> np.ndarray:
+    """A real, finite, non-empty 2-D array as float64 (complex, boolean or string input refused)."""
+    array = validation.check_array(name, value, ndim=2)
+    if max(array.shape) > MAX_SIDE:
+        raise ValueError(
+            f"Expected `{name}` to have sides of at most {MAX_SIDE:,} pixels. "
+            f"Received: {name} with shape {array.shape}"
+        )
+    return array.astype(np.float64, copy=False)
 
 
 def correlate2d(image, kernel, padding: str = "valid") -> np.ndarray:
@@ -27,8 +45,10 @@ def correlate2d(image, kernel, padding: str = "valid") -> np.ndarray:
     ``out[i, j] = sum_{k, l} image[i + k, j + l] * kernel[k, l]``
 
     Args:
-        image: 2-D array (height, width).
-        kernel: 2-D array (kh, kw).
+        image: 2-D array (height, width) of real, finite numbers, each side in
+            [1, 10,000].
+        kernel: 2-D array (kh, kw) of real, finite numbers, each side in [1, 10,000];
+            it must fit inside the (padded) image.
         padding: ``"valid"`` (no padding, output shrinks by kh-1, kw-1) or
             ``"same"`` (zero padding so the output has the image's size; for
             even kernels the extra row/column of padding goes at the bottom/right,
@@ -36,14 +56,19 @@ def correlate2d(image, kernel, padding: str = "valid") -> np.ndarray:
 
     Returns:
         float64 array of shape (height - kh + 1, width - kw + 1) or (height, width).
+
+    Raises:
+        TypeError: ``image`` or ``kernel`` is not an array of real numbers (strings,
+            booleans and complex numbers are refused).
+        ValueError: not 2-D, empty, NaN or infinite values, a kernel that does not fit,
+            or an unknown ``padding``.
     """
     image, kernel = _check_2d("image", image), _check_2d("kernel", kernel)
+    validation.check_choice("padding", padding, PADDINGS)
     kh, kw = kernel.shape
     if padding == "same":
         top, left = (kh - 1) // 2, (kw - 1) // 2
         image = np.pad(image, ((top, kh - 1 - top), (left, kw - 1 - left)))
-    elif padding != "valid":
-        raise ValueError(f"Expected `padding` to be 'valid' or 'same'. Received: padding={padding!r}")
     if image.shape[0] < kh or image.shape[1] < kw:
         raise ValueError(
             f"Expected `kernel` to fit inside `image`. Received: image.shape={image.shape}, kernel.shape={kernel.shape}"
@@ -59,12 +84,15 @@ def convolve2d(image, kernel, padding: str = "valid") -> np.ndarray:
     ``scipy.signal.convolve2d`` computes (``mode="valid"``/``"same"``, odd kernels).
 
     Args:
-        image: 2-D array (height, width).
-        kernel: 2-D array (kh, kw).
+        image: 2-D array (height, width), as for :func:`correlate2d`.
+        kernel: 2-D array (kh, kw), as for :func:`correlate2d`.
         padding: ``"valid"`` or ``"same"``.
 
     Returns:
         float64 array, see :func:`correlate2d`.
+
+    Raises:
+        TypeError, ValueError: as :func:`correlate2d`.
     """
     kernel = _check_2d("kernel", kernel)
     return correlate2d(image, kernel[::-1, ::-1], padding=padding)
@@ -77,25 +105,29 @@ def conv_output_size(input_size: int, kernel_size: int, stride: int = 1, padding
     ``"valid"`` is ``p = 0`` and ``"same"`` gives ``ceil(n / s)``.
 
     Args:
-        input_size: input length ``n``.
-        kernel_size: kernel length ``k``.
-        stride: step ``s``.
-        padding: ``p`` in pixels on each side, or ``"valid"``/``"same"``.
+        input_size: input length ``n``, an integer in [1, 100,000].
+        kernel_size: kernel length ``k``, an integer in [1, 100,000].
+        stride: step ``s``, an integer in [1, 100,000].
+        padding: ``p`` in pixels on each side, an integer in [0, 100,000], or
+            ``"valid"``/``"same"``.
 
     Returns:
         The output length.
+
+    Raises:
+        TypeError: a size that is not an integer (a float, a bool, a string other
+            than the two paddings).
+        ValueError: a size out of range, or a kernel larger than the padded input.
     """
-    for name, value, low in (("input_size", input_size, 1), ("kernel_size", kernel_size, 1), ("stride", stride, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"Expected `{name}` to be a positive integer. Received: {name}={value!r}")
-    if padding == "same":
-        return math.ceil(input_size / stride)
-    if padding == "valid":
+    input_size = validation.check_int("input_size", input_size, 1, MAX_SIZE)
+    kernel_size = validation.check_int("kernel_size", kernel_size, 1, MAX_SIZE)
+    stride = validation.check_int("stride", stride, 1, MAX_SIZE)
+    if isinstance(padding, str):
+        padding = validation.check_choice("padding", padding, PADDINGS)
+        if padding == "same":
+            return math.ceil(input_size / stride)
         padding = 0
-    if isinstance(padding, bool) or not isinstance(padding, (int, np.integer)) or padding < 0:
-        raise ValueError(
-            f"Expected `padding` to be a non-negative integer, 'valid' or 'same'. Received: padding={padding!r}"
-        )
+    padding = validation.check_int("padding", padding, 0, MAX_SIZE)
     if input_size + 2 * padding < kernel_size:
         raise ValueError(
             f"Expected the kernel to fit in the padded input. Received: input_size={input_size}, "
@@ -109,21 +141,40 @@ def conv2d_params(in_channels: int, filters: int, kernel_size: int | tuple[int, 
 
     Each filter has ``kh * kw * in_channels`` weights plus one bias: the
     lecture's 4 filters of 3x3 on an RGB image have 4 x (3x3x3 + 1) = 112.
+
+    Args:
+        in_channels: channels of the layer's input, an integer in [1, 100,000].
+        filters: number of filters, an integer in [1, 100,000].
+        kernel_size: an integer in [1, 10,000], or a pair ``(kh, kw)`` of them.
+        use_bias: whether each filter has a bias (a real boolean).
+
+    Returns:
+        The number of parameters.
+
+    Raises:
+        TypeError: a size that is not an integer, or ``use_bias`` that is not a boolean.
+        ValueError: a size out of range.
     """
-    for name, value in (("in_channels", in_channels), ("filters", filters)):
-        if not _is_positive_int(value):
-            raise ValueError(f"Expected `{name}` to be a positive integer. Received: {name}={value!r}")
-    pair = (kernel_size, kernel_size) if isinstance(kernel_size, (int, np.integer)) else kernel_size
-    if not isinstance(pair, (tuple, list)) or len(pair) != 2 or not all(_is_positive_int(size) for size in pair):
-        raise ValueError(
-            f"Expected `kernel_size` to be a positive integer or a pair of them. Received: kernel_size={kernel_size!r}"
-        )
-    kh, kw = pair
+    in_channels = validation.check_int("in_channels", in_channels, 1, MAX_SIZE)
+    filters = validation.check_int("filters", filters, 1, MAX_SIZE)
+    if isinstance(kernel_size, (tuple, list)):
+        kh, kw = validation.check_shape("kernel_size", kernel_size, length=2, high=MAX_SIDE)
+    else:
+        kh = kw = validation.check_int("kernel_size", kernel_size, 1, MAX_SIDE)
+    use_bias = validation.check_bool("use_bias", use_bias)
     return filters * (kh * kw * in_channels + (1 if use_bias else 0))
 
 
-def _is_positive_int(value) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= 1
+def _check_sizes(name: str, values, high: int) -> tuple[int, ...]:
+    """One integer in [1, ``high``] per layer, for 1 to :data:`MAX_LAYERS` layers."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(f"Expected `{name}` to be a sequence of integers. Received: {name}={values!r:.80}")
+    values = tuple(itertools.islice(values, MAX_LAYERS + 1))
+    if not 1 <= len(values) <= MAX_LAYERS:
+        raise ValueError(
+            f"Expected `{name}` to hold 1 to {MAX_LAYERS:,} layers. Received: {name} with {len(values)} entries"
+        )
+    return validation.check_shape(name, values, length=len(values), low=1, high=high)
 
 
 def receptive_field(kernel_sizes, strides=None) -> int:
@@ -133,23 +184,24 @@ def receptive_field(kernel_sizes, strides=None) -> int:
     convolutions (stride 1) see 7 pixels, like one 7x7.
 
     Args:
-        kernel_sizes: kernel length of each layer, first layer first.
-        strides: stride of each layer (default all 1).
+        kernel_sizes: kernel length of each layer, first layer first: 1 to 1,000
+            integers in [1, 10,000] (any iterable).
+        strides: stride of each layer, integers in [1, 100] (default all 1), one per layer.
 
     Returns:
         The receptive field length.
+
+    Raises:
+        TypeError: not a sequence of integers.
+        ValueError: no layer, more than 1,000, a size out of range, or a number of
+            strides other than the number of layers.
     """
-    kernel_sizes = list(kernel_sizes)
-    if not kernel_sizes:
-        raise ValueError("Expected `kernel_sizes` to name at least one layer. Received: kernel_sizes=[]")
-    strides = [1] * len(kernel_sizes) if strides is None else list(strides)
+    kernel_sizes = _check_sizes("kernel_sizes", kernel_sizes, MAX_SIDE)
+    strides = (1,) * len(kernel_sizes) if strides is None else _check_sizes("strides", strides, MAX_STRIDE)
     if len(strides) != len(kernel_sizes):
         raise ValueError(
             f"Expected one stride per layer. Received: {len(kernel_sizes)} kernel sizes, {len(strides)} strides"
         )
-    for name, values in (("kernel_sizes", kernel_sizes), ("strides", strides)):
-        if not all(_is_positive_int(value) for value in values):
-            raise ValueError(f"Expected `{name}` to hold positive integers. Received: {name}={values!r}")
     field, jump = 1, 1
     for kernel, stride in zip(kernel_sizes, strides, strict=True):
         field += (kernel - 1) * jump
@@ -159,15 +211,31 @@ def receptive_field(kernel_sizes, strides=None) -> int:
 
 # --------------------------------------------------------------------------- classic filters
 
+# Bounds of gaussian_kernel: below 0.001 pixels, sigma**2 underflows and the centre is 0 / 0.
+MAX_GAUSSIAN_SIZE = 1_001
+MIN_SIGMA, MAX_SIGMA = 1e-3, 1e3
+
 _KIRSCH_NORTH = np.array([[5, 5, 5], [-3, 0, -3], [-3, -3, -3]], dtype=np.float64)
 
 
 def gaussian_kernel(size: int = 5, sigma: float = 1.0) -> np.ndarray:
-    """Normalised 2-D Gaussian kernel of odd ``size``."""
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1 or size % 2 == 0:
-        raise ValueError(f"Expected `size` to be a positive odd integer. Received: size={size!r}")
-    if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.integer, np.floating)) or sigma <= 0:
-        raise ValueError(f"Expected `sigma` to be positive. Received: sigma={sigma!r}")
+    """Normalised 2-D Gaussian kernel of odd ``size``.
+
+    Args:
+        size: side of the kernel, an odd integer in [1, 1,001].
+        sigma: standard deviation in pixels, a finite number in [0.001, 1,000].
+
+    Returns:
+        float64 array of shape (size, size) summing to 1, peaked at the centre.
+
+    Raises:
+        TypeError: ``size`` is not an integer, or ``sigma`` not a real number.
+        ValueError: ``size`` even or out of range, ``sigma`` out of range, NaN or infinite.
+    """
+    size = validation.check_int("size", size, 1, MAX_GAUSSIAN_SIZE)
+    if size % 2 == 0:
+        raise ValueError(f"Expected `size` to be odd. Received: size={size}")
+    sigma = validation.check_float("sigma", sigma, MIN_SIGMA, MAX_SIGMA)
     axis = np.arange(size) - size // 2
     kernel = np.exp(-(axis[:, None] ** 2 + axis[None, :] ** 2) / (2.0 * sigma**2))
     return kernel / kernel.sum()
@@ -209,7 +277,13 @@ for _kernel in CLASSIC_FILTERS.values():
 
 
 def classic_filter(name: str) -> np.ndarray:
-    """A copy of one of the classic kernels in :data:`CLASSIC_FILTERS`."""
-    if name not in CLASSIC_FILTERS:
-        raise ValueError(f"Expected `name` to be one of {sorted(CLASSIC_FILTERS)}. Received: name={name!r}")
+    """A copy of one of the classic kernels in :data:`CLASSIC_FILTERS`.
+
+    Args:
+        name: one of the keys of :data:`CLASSIC_FILTERS` (``"sobel_x"``, ``"laplace"``, ...).
+
+    Raises:
+        ValueError: an unknown name (the message lists the known ones).
+    """
+    validation.check_choice("name", name, sorted(CLASSIC_FILTERS))
     return CLASSIC_FILTERS[name].copy()

@@ -21,6 +21,8 @@ import dataclasses
 import gzip
 import io
 import json
+import math
+import numbers
 import os
 import pathlib
 import re
@@ -35,6 +37,14 @@ from coursepkg import downloads, validation
 
 MNIST_DIR_ENV_VAR = "COURSEPKG_MNIST_DIR"
 CIFAR10_ARCHIVE_ENV_VAR = "COURSEPKG_CIFAR10_ARCHIVE"
+
+MAX_SEED = 2**32 - 1  # NumPy's seeds
+MAX_SUBSET = 10_000_000  # largest `n_train`/`n_test` of ImageDataset.subset (more than any dataset here)
+MAX_SHAPES = 100_000  # largest `n_images` of make_shapes
+MAX_SHAPES_SIZE = 512  # largest `image_size` of make_shapes
+MAX_SHAPES_VALUES = 200_000_000  # n_images * image_size**2 * channels (800 MB of float32 while drawing)
+FASHION_MNIST_SIZES = (60_000, 10_000)  # (train, test) of the real Fashion-MNIST: the bounds of `n_fallback`
+CIFAR10_SIZES = (50_000, 10_000)  # (train, test) of the real CIFAR-10: the bounds of `n_fallback`
 
 MNIST_CLASSES = tuple(str(digit) for digit in range(10))
 FASHION_MNIST_CLASSES = (
@@ -83,27 +93,31 @@ class ImageDataset:
         """A random, class-balanced-in-expectation subset (for fast mode).
 
         Args:
-            n_train: number of training images to keep (``None`` keeps all).
-            n_test: number of test images to keep (``None`` keeps all).
-            seed: seed of the random choice.
+            n_train: number of training images to keep, an integer in [1, 10,000,000]
+                (``None``, or more than there are, keeps all).
+            n_test: number of test images to keep, likewise.
+            seed: seed of the random choice, an integer in [0, 2**32 - 1].
 
         Returns:
             A new :class:`ImageDataset`; the source says it is a subset.
+
+        Raises:
+            TypeError: a size or the seed is not an integer.
+            ValueError: a size or the seed is out of range.
         """
+        n_train = validation.optional(validation.check_int, "n_train", n_train, 1, MAX_SUBSET)
+        n_test = validation.optional(validation.check_int, "n_test", n_test, 1, MAX_SUBSET)
+        seed = validation.check_int("seed", seed, 0, MAX_SEED)
         rng = np.random.default_rng(seed)
 
-        def pick(x, y, n, argument):
-            if n is None:
-                return x, y
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
-                raise ValueError(f"Expected `{argument}` to be a positive integer. Received: {argument}={n!r}")
-            if n >= len(x):
+        def pick(x, y, n):
+            if n is None or n >= len(x):
                 return x, y
             index = np.sort(rng.choice(len(x), size=n, replace=False))
             return x[index], y[index]
 
-        x_train, y_train = pick(self.x_train, self.y_train, n_train, "n_train")
-        x_test, y_test = pick(self.x_test, self.y_test, n_test, "n_test")
+        x_train, y_train = pick(self.x_train, self.y_train, n_train)
+        x_test, y_test = pick(self.x_test, self.y_test, n_test)
         return dataclasses.replace(
             self, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
             source=f"{self.source} (random subset: {len(x_train):,} train, {len(x_test):,} test)",
@@ -123,6 +137,9 @@ def _as_labels(y) -> np.ndarray:
 # --------------------------------------------------------------------------- IDX files
 
 
+_IDX_ADVICE = "It is damaged or not an IDX file: replace it with an intact copy, or delete it."
+
+
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read an IDX file (the MNIST format), gzip-compressed or not.
 
@@ -133,31 +150,42 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         The array, with the shape and dtype stored in the file's header.
 
     Raises:
-        ValueError: the file is not a well-formed IDX file.
+        TypeError, ValueError: ``path`` is not a file path.
+        OSError: the file cannot be opened (``FileNotFoundError`` when it does not exist).
+        DataFileError: the file is not a well-formed IDX file (a broken or truncated
+            gzip stream, a wrong magic number, a header that announces more or fewer
+            values than the file holds); the message names the file.
     """
-    path = pathlib.Path(path)
+    path = downloads._check_path("path", path)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as handle:
             data = handle.read()
-    except (gzip.BadGzipFile, EOFError) as error:  # not gzip, or a truncated .gz
-        raise ValueError(f"Expected a readable gzip file. Received: path={str(path)!r} ({error})") from error
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:  # not gzip, truncated, corrupted stream
+        raise downloads.DataFileError(
+            f"Expected a readable gzip file. Received: path={str(path)!r} ({type(error).__name__}: "
+            f"{error}). {_IDX_ADVICE}"
+        ) from error
     if len(data) < 4 or data[0] != 0 or data[1] != 0:
-        raise ValueError(f"Expected an IDX file (magic 0x0000). Received: path={str(path)!r}")
+        raise downloads.DataFileError(
+            f"Expected an IDX file (magic 0x0000). Received: path={str(path)!r}. {_IDX_ADVICE}"
+        )
     dtypes = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
     type_code, n_dims = data[2], data[3]
     if type_code not in dtypes:
-        raise ValueError(f"Unknown IDX type code 0x{type_code:02x} in {path}")
+        raise downloads.DataFileError(f"Unknown IDX type code 0x{type_code:02x} in {path}. {_IDX_ADVICE}")
     if len(data) < 4 + 4 * n_dims:
-        raise ValueError(f"IDX file {path} is truncated: its header announces {n_dims} dimensions")
+        raise downloads.DataFileError(
+            f"IDX file {path} is truncated: its header announces {n_dims} dimensions. {_IDX_ADVICE}"
+        )
     shape = struct.unpack(f">{n_dims}I", data[4 : 4 + 4 * n_dims])
     dtype = np.dtype(dtypes[type_code])
     body = data[4 + 4 * n_dims :]
-    expected = int(np.prod(shape)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python integers: no overflow for absurd headers
     if len(body) != expected:
-        raise ValueError(
+        raise downloads.DataFileError(
             f"IDX file {path} is truncated or padded: header says {shape} "
-            f"({expected} bytes), body has {len(body)} bytes"
+            f"({expected:,} bytes), body has {len(body):,} bytes. {_IDX_ADVICE}"
         )
     return np.frombuffer(body, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
@@ -174,10 +202,13 @@ def _mnist_from_idx_dir(directory: pathlib.Path, seed: int = 0) -> ImageDataset:
     test_images, test_labels = find("t10k-images-idx3-ubyte"), find("t10k-labels-idx1-ubyte")
     train_images, train_labels = find("train-images-idx3-ubyte"), find("train-labels-idx1-ubyte")
     if test_images is None or test_labels is None:
-        raise FileNotFoundError(f"No t10k-images/labels IDX files in {directory}")
-    x_test, y_test = read_idx(test_images), _as_labels(read_idx(test_labels))
+        raise downloads.DataFileError(
+            f"No t10k-images-idx3-ubyte(.gz) and t10k-labels-idx1-ubyte(.gz) files in "
+            f"${MNIST_DIR_ENV_VAR}={directory}. Put MNIST's test files there, or unset the variable."
+        )
+    x_test, y_test = _read_mnist_pair(test_images, test_labels)
     if train_images is not None and train_labels is not None:
-        x_train, y_train = read_idx(train_images), _as_labels(read_idx(train_labels))
+        x_train, y_train = _read_mnist_pair(train_images, train_labels)
         source = f"MNIST IDX files in {directory}"
     else:
         order = np.random.default_rng(seed).permutation(len(x_test))
@@ -191,6 +222,35 @@ def _mnist_from_idx_dir(directory: pathlib.Path, seed: int = 0) -> ImageDataset:
     return ImageDataset("MNIST", x_train, y_train, x_test, y_test, MNIST_CLASSES, source, True)
 
 
+def _read_mnist_pair(images_path: pathlib.Path, labels_path: pathlib.Path) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST images ``(n, 28, 28)`` uint8 and labels ``(n,)`` in 0..9 from two IDX files, checked together."""
+    advice = f"Replace the file in ${MNIST_DIR_ENV_VAR} with an intact copy, or unset the variable."
+    try:
+        images, labels = read_idx(images_path), read_idx(labels_path)
+    except downloads.DataFileError as error:
+        raise downloads.DataFileError(
+            f"{error} (It was found through ${MNIST_DIR_ENV_VAR}; unset the variable to use the fallback.)"
+        ) from error
+    if len(images) == 0 or len(labels) == 0:
+        raise downloads.DataFileError(f"{images_path} or {labels_path} holds no values. {advice}")
+    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise downloads.DataFileError(
+            f"Expected 28x28 uint8 MNIST images in {images_path}. "
+            f"Received: {images.dtype} values of shape {images.shape}. {advice}"
+        )
+    if labels.ndim != 1 or len(labels) != len(images):
+        raise downloads.DataFileError(
+            f"Expected one label per image: {len(images):,} images in {images_path}, "
+            f"but labels of shape {labels.shape} in {labels_path}. {advice}"
+        )
+    if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() > 9:
+        raise downloads.DataFileError(
+            f"Expected digit labels 0..9 in {labels_path}. Received: {labels.dtype} values in "
+            f"[{labels.min()}, {labels.max()}]. {advice}"
+        )
+    return images, _as_labels(labels)
+
+
 # --------------------------------------------------------------------------- fallbacks
 
 
@@ -199,7 +259,11 @@ def digits_as_mnist(seed: int = 0) -> ImageDataset:
 
     Like MNIST, each digit is scaled into a 20x20 box centred in a 28x28 frame,
     with white ink on black, as uint8 in 0..255. 80% train, 20% test.
+
+    Args:
+        seed: seed of the random split, an integer in [0, 2**32 - 1].
     """
+    seed = validation.check_int("seed", seed, 0, MAX_SEED)
     from skimage.transform import resize
     from sklearn.datasets import load_digits
 
@@ -232,24 +296,33 @@ def make_shapes(
     plus Gaussian pixel noise, so that colour alone never gives the class away.
 
     Args:
-        n_images: number of images (balanced over the 10 classes).
-        image_size: height and width in pixels, at least 16.
+        n_images: number of images (balanced over the 10 classes), an integer in
+            [1, 100,000], with ``n_images * image_size**2 * channels`` at most 200,000,000.
+        image_size: height and width in pixels, an integer in [16, 512].
         channels: 1 (grey) or 3 (RGB).
-        noise: standard deviation of the pixel noise, in [0, 1] units.
-        seed: seed of the generator.
+        noise: standard deviation of the pixel noise, in [0, 1] units, a number in [0, 1].
+        seed: seed of the generator, an integer in [0, 2**32 - 1].
 
     Returns:
         ``(images, labels)``: uint8 array (n, size, size, channels) or
         (n, size, size) when ``channels == 1``, and int64 labels.
+
+    Raises:
+        TypeError: an argument of the wrong type (a float size, a string, a boolean).
+        ValueError: an argument out of range.
     """
+    n_images = validation.check_int("n_images", n_images, 1, MAX_SHAPES)
+    image_size = validation.check_int("image_size", image_size, 16, MAX_SHAPES_SIZE)
+    channels = validation.check_choice("channels", validation.check_int("channels", channels, 1, 3), (1, 3))
+    noise = validation.check_float("noise", noise, 0.0, 1.0)
+    seed = validation.check_int("seed", seed, 0, MAX_SEED)
+    if n_images * image_size**2 * channels > MAX_SHAPES_VALUES:
+        raise ValueError(
+            f"Expected `n_images` * image_size**2 * channels to be at most {MAX_SHAPES_VALUES:,}. "
+            f"Received: n_images={n_images}, image_size={image_size}, channels={channels}"
+        )
     from skimage import draw
 
-    if not isinstance(n_images, (int, np.integer)) or n_images <= 0:
-        raise ValueError(f"Expected `n_images` to be a positive integer. Received: n_images={n_images!r}")
-    if not isinstance(image_size, (int, np.integer)) or image_size < 16:
-        raise ValueError(f"Expected `image_size` to be an integer >= 16. Received: image_size={image_size!r}")
-    if channels not in (1, 3):
-        raise ValueError(f"Expected `channels` to be 1 or 3. Received: channels={channels!r}")
     rng = np.random.default_rng(seed)
     labels = np.arange(n_images) % len(SHAPE_CLASSES)
     rng.shuffle(labels)
@@ -327,22 +400,22 @@ _CIFAR10_ARRAY_NAMES = ("x_train", "y_train", "x_test", "y_test")
 
 
 def _check_pair(name: str, value, highs: tuple[int, int]) -> tuple[int, int]:
-    """A (train, test) pair of positive integers, each at most its bound in ``highs``."""
-    if isinstance(value, (str, bytes)) or not isinstance(value, collections.abc.Sequence) or len(value) != 2:
-        raise TypeError(
-            f"Expected `{name}` to be a pair of integers (train, test), at most {highs}. "
-            f"Received: {name}={value!r}"
-        )
-    return tuple(
-        validation.check_int(f"{name}[{index}]", item, low=1, high=high)
-        for index, (item, high) in enumerate(zip(value, highs))
+    """A (train, test) pair of integers, train in ``[1, highs[0]]`` and test in ``[1, highs[1]]``."""
+    expected = (
+        f"Expected `{name}` to be a pair of integers (train, test), train in [1, {highs[0]:,}] "
+        f"and test in [1, {highs[1]:,}]."
     )
-
-
-def _check_path(name: str, value) -> pathlib.Path:
-    if not isinstance(value, (str, os.PathLike)) or not str(value):
-        raise TypeError(f"Expected `{name}` to be a file path. Received: {name}={value!r}")
-    return pathlib.Path(value)
+    received = f"Received: {name}={value!r:.80}"
+    if (
+        isinstance(value, (str, bytes))
+        or not isinstance(value, collections.abc.Sequence)
+        or len(value) != 2
+        or any(isinstance(item, (bool, np.bool_)) or not isinstance(item, numbers.Integral) for item in value)
+    ):
+        raise TypeError(f"{expected} {received}")
+    if not all(1 <= item <= high for item, high in zip(value, highs)):
+        raise ValueError(f"{expected} {received}")
+    return tuple(int(item) for item in value)
 
 
 def _decode_cifar10_jpeg(content: bytes, member: str) -> np.ndarray:
@@ -377,7 +450,8 @@ def read_cifar10_jpeg(
 
     Args:
         archive: path of the ``.tar.gz`` file.
-        per_class: (train, test) number of images expected in each class.
+        per_class: (train, test) number of images expected in each class, integers
+            in [1, 5,000] and [1, 1,000] (CIFAR-10's own counts are the largest).
 
     Returns:
         ``(x_train, y_train, x_test, y_test)``: uint8 images
@@ -393,7 +467,7 @@ def read_cifar10_jpeg(
         >>> x_train.shape, x_test.shape
         ((50000, 32, 32, 3), (10000, 32, 32, 3))
     """
-    archive = _check_path("archive", archive)
+    archive = downloads._check_path("archive", archive)
     per_class = _check_pair("per_class", per_class, CIFAR10_PER_CLASS)
     found = {"train": {}, "test": {}}  # split -> {(label, file name): (32, 32, 3) image}
     with open(archive, "rb") as handle:
@@ -506,7 +580,8 @@ def load_cifar10_jpeg(
 
     Args:
         archive: path of the ``.tar.gz`` (layout: see :func:`read_cifar10_jpeg`).
-        per_class: (train, test) number of images expected in each class.
+        per_class: (train, test) number of images expected in each class, integers
+            in [1, 5,000] and [1, 1,000] (CIFAR-10's own counts are the largest).
 
     Returns:
         An :class:`ImageDataset` with uint8 ``(n, 32, 32, 3)`` images and int64
@@ -516,7 +591,7 @@ def load_cifar10_jpeg(
         OSError: the archive cannot be read.
         ValueError: its content is not CIFAR-10.
     """
-    archive = _check_path("archive", archive)
+    archive = downloads._check_path("archive", archive)
     per_class = _check_pair("per_class", per_class, CIFAR10_PER_CLASS)
     archive_sha256 = downloads.file_hash(archive)  # about 0.1 s for the 20 MB archive
     cache = downloads.cache_dir() / "datasets" / CIFAR10_JPEG_CACHE
@@ -568,7 +643,15 @@ def load_mnist(fallback: bool = True) -> ImageDataset:
 
     Returns:
         An :class:`ImageDataset`; one line saying what was loaded is printed.
+
+    Raises:
+        TypeError: ``fallback`` is not a boolean.
+        DownloadError: ``fallback=False`` and Keras could not download MNIST.
+        DataFileError: offline, ``$COURSEPKG_MNIST_DIR`` names a missing folder, or
+            one without MNIST's test files, or a damaged IDX file there (the
+            message names the file and what to do).
     """
+    fallback = validation.check_bool("fallback", fallback)
     try:
         (x_train, y_train), (x_test, y_test) = downloads.keras_dataset("mnist")
         return _announce(ImageDataset(
@@ -579,11 +662,8 @@ def load_mnist(fallback: bool = True) -> ImageDataset:
         if not fallback:
             raise
         reason = str(error).split(":")[0]
-    local = os.environ.get(MNIST_DIR_ENV_VAR)
-    if local and pathlib.Path(local).is_dir():
-        dataset = _mnist_from_idx_dir(pathlib.Path(local))
-    else:
-        dataset = digits_as_mnist()
+    local = downloads._environment_path(MNIST_DIR_ENV_VAR, "folder")
+    dataset = _mnist_from_idx_dir(local) if local is not None else digits_as_mnist()
     print(f"[coursepkg] {reason}; using a fallback.")
     return _announce(dataset)
 
@@ -595,8 +675,19 @@ def load_fashion_mnist(fallback: bool = True, n_fallback: tuple[int, int] = (600
 
     Args:
         fallback: when ``False``, raise instead of falling back.
-        n_fallback: (train, test) sizes of the generated stand-in.
+        n_fallback: (train, test) sizes of the generated stand-in, integers in
+            [1, 60,000] and [1, 10,000] (the real dataset's sizes).
+
+    Returns:
+        An :class:`ImageDataset`; one line saying what was loaded is printed.
+
+    Raises:
+        TypeError: ``fallback`` is not a bool, or ``n_fallback`` not a pair of integers.
+        ValueError: a size in ``n_fallback`` is out of range.
+        DownloadError: ``fallback=False`` and Keras could not download Fashion-MNIST.
     """
+    fallback = validation.check_bool("fallback", fallback)
+    n_train, n_test = _check_pair("n_fallback", n_fallback, FASHION_MNIST_SIZES)
     try:
         (x_train, y_train), (x_test, y_test) = downloads.keras_dataset("fashion_mnist")
         return _announce(ImageDataset(
@@ -607,7 +698,7 @@ def load_fashion_mnist(fallback: bool = True, n_fallback: tuple[int, int] = (600
         if not fallback:
             raise
         print(f"[coursepkg] {str(error).split(':')[0]}; using a fallback.")
-    return _announce(_shapes_dataset("Fashion-MNIST", *n_fallback, image_size=28, channels=1, seed=10))
+    return _announce(_shapes_dataset("Fashion-MNIST", n_train, n_test, image_size=28, channels=1, seed=10))
 
 
 def load_cifar10(fallback: bool = True, n_fallback: tuple[int, int] = (10000, 2000)) -> ImageDataset:
@@ -616,14 +707,15 @@ def load_cifar10(fallback: bool = True, n_fallback: tuple[int, int] = (10000, 20
     Order of attempts: Keras's download (checksummed, cached); the JPEG copy of
     CIFAR-10 that ``$COURSEPKG_CIFAR10_ARCHIVE`` points at (real images, official
     split, decoded once and cached: see :func:`load_cifar10_jpeg`); generated
-    colour shapes of the same size. A variable that points at a missing or
-    broken file is reported in a printed line, then the shapes are used.
+    colour shapes of the same size. A variable that points at a missing file is
+    an error; an archive that is there but unreadable or not CIFAR-10 is
+    reported in a printed line, then the shapes are used.
 
     Args:
         fallback: when ``False``, raise instead of returning generated shapes
             (the JPEG copy is real CIFAR-10 and is still used).
-        n_fallback: (train, test) sizes of the generated stand-in, at most
-            (50000, 10000).
+        n_fallback: (train, test) sizes of the generated stand-in, integers in
+            [1, 50,000] and [1, 10,000] (the real dataset's sizes).
 
     Returns:
         An :class:`ImageDataset`; one line saying what was loaded is printed.
@@ -632,9 +724,10 @@ def load_cifar10(fallback: bool = True, n_fallback: tuple[int, int] = (10000, 20
         TypeError: ``fallback`` is not a bool, or ``n_fallback`` not a pair of integers.
         ValueError: a size in ``n_fallback`` is out of range.
         DownloadError: ``fallback=False`` and neither Keras nor the JPEG copy gave CIFAR-10.
+        DataFileError: offline, ``$COURSEPKG_CIFAR10_ARCHIVE`` names a missing file.
     """
     fallback = validation.check_bool("fallback", fallback)
-    n_train, n_test = _check_pair("n_fallback", n_fallback, (50_000, 10_000))
+    n_train, n_test = _check_pair("n_fallback", n_fallback, CIFAR10_SIZES)
     try:
         (x_train, y_train), (x_test, y_test) = downloads.keras_dataset("cifar10")
         return _announce(ImageDataset(
@@ -644,8 +737,8 @@ def load_cifar10(fallback: bool = True, n_fallback: tuple[int, int] = (10000, 20
     except downloads.DownloadError as error:
         download_error = error
     reason = str(download_error).split(":")[0]
-    archive = os.environ.get(CIFAR10_ARCHIVE_ENV_VAR)
-    if not archive:
+    archive = downloads._environment_path(CIFAR10_ARCHIVE_ENV_VAR, "file")
+    if archive is None:
         if not fallback:
             raise download_error
         print(f"[coursepkg] {reason}; using a fallback.")
@@ -683,11 +776,13 @@ def sample_image(name: str) -> np.ndarray:
     Returns:
         uint8 array, (height, width, 3) for colour or (height, width) for grey.
         The photograph's source and licence are printed.
+
+    Raises:
+        TypeError: ``name`` is not a string.
+        ValueError: ``name`` is not one of :data:`SAMPLE_IMAGES`.
     """
-    if name not in SAMPLE_IMAGES:
-        raise ValueError(
-            f"Expected `name` to be one of {sorted(SAMPLE_IMAGES)}. Received: name={name!r}"
-        )
+    validation.check_str("name", name, max_length=100)
+    validation.check_choice("name", name, tuple(SAMPLE_IMAGES))
     print(f"[coursepkg] photograph {name!r}: {SAMPLE_IMAGES[name]}")
     if name == "grace_hopper":
         import matplotlib.cbook

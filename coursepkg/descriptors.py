@@ -38,6 +38,7 @@ import numpy as np
 
 from coursepkg import validation
 from coursepkg.plotting import WRONG_COLOUR
+from coursepkg.training import _widen_low_precision
 
 POOLINGS = ("avg", "max", "flatten")
 METRICS = ("l2", "l1", "cosine")
@@ -48,6 +49,8 @@ MAX_K = 10_000
 MAX_BATCH_SIZE = 10_000
 MAX_CHUNK_SIZE = 1_000_000
 MAX_PLOTTED_QUERIES = 100
+MAX_PLOTTED_PANELS = 1_000  # images in one retrieval figure: queries x (1 + k)
+MAX_CLASSES = 100_000  # class labels are integers in [0, MAX_CLASSES)
 # Bytes of float64 working memory per block of distances (and per database tile):
 # 128 MiB holds 335 query rows against 50,000 database vectors.
 _CHUNK_BYTES = 128 * 2**20
@@ -60,24 +63,17 @@ def _array(name: str, value, ndim: int, what: str, finite: bool = True) -> np.nd
     """A non-empty real-valued NumPy array of rank ``ndim`` (NaN and infinities refused).
 
     Raises:
-        TypeError: not numbers (strings, objects, booleans, complex numbers).
+        TypeError: not numbers (strings, objects, booleans, complex numbers, ragged lists).
         ValueError: wrong rank, an empty axis, or a non-finite value.
     """
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as error:  # ragged nested lists
-        raise ValueError(f"Expected `{name}` to be {what}. {error}") from None
-    kind = array.dtype.kind
-    if kind not in "iuf":
-        raise TypeError(
-            f"Expected `{name}` to be {what} holding real numbers. "
-            f"Received: {name} with dtype {array.dtype}"
-        )
+    array = validation.check_array(
+        name, _widen_low_precision(value), dtype="number", allow_empty=True, finite=False
+    )
     if array.ndim != ndim or 0 in array.shape:
         raise ValueError(
             f"Expected `{name}` to be {what}. Received: {name} with shape {array.shape}"
         )
-    if finite and kind == "f":
+    if finite and array.dtype.kind == "f":
         bad = _count_non_finite(array)
         if bad:
             raise ValueError(
@@ -94,15 +90,25 @@ def _count_non_finite(array: np.ndarray) -> int:
     return sum(part.size - np.count_nonzero(np.isfinite(part)) for part in slices)
 
 
+def _class_values(name: str, array: np.ndarray) -> np.ndarray:
+    """Refuse class labels outside ``[0, MAX_CLASSES)`` (the array is non-empty)."""
+    low, high = array.min(), array.max()
+    if low < 0 or high >= MAX_CLASSES:
+        raise ValueError(
+            f"Expected `{name}` to hold class labels in [0, {MAX_CLASSES:,}). "
+            f"Received: {name} with values from {low} to {high}"
+        )
+    return array
+
+
 def _labels(name: str, value, length: int | None = None) -> np.ndarray:
-    """Integer class labels ``(n,)``; ``(n, 1)`` (as ``keras.datasets`` gives them) is flattened."""
-    array = np.asarray(value)
+    """Integer class labels ``(n,)`` in ``[0, 100,000)``.
+
+    ``(n, 1)``, as ``keras.datasets`` gives them, is flattened.
+    """
+    array = validation.check_array(name, value, dtype="integer", allow_empty=True)
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
-    if array.dtype.kind not in "iu":
-        raise TypeError(
-            f"Expected `{name}` to be integer class labels. Received: {name} with dtype {array.dtype}"
-        )
     if array.ndim != 1 or len(array) == 0:
         raise ValueError(
             f"Expected `{name}` to be a non-empty array of class labels (n,) or (n, 1). "
@@ -113,24 +119,19 @@ def _labels(name: str, value, length: int | None = None) -> np.ndarray:
             f"Expected `{name}` to have one label per query ({length}). "
             f"Received: {name} with shape {array.shape}"
         )
-    return array
+    return _class_values(name, array)
 
 
 def _neighbour_labels(neighbours, database_labels) -> np.ndarray:
     """Labels of the retrieved items ``(n_queries, K)``, from labels or from indices."""
     if database_labels is None:
-        array = np.asarray(neighbours)
-        if array.dtype.kind not in "iu":
-            raise TypeError(
-                "Expected `neighbours` to be integer class labels (n_queries, K), or indices with "
-                f"`database_labels`. Received: neighbours with dtype {array.dtype}"
-            )
+        array = validation.check_array("neighbours", neighbours, dtype="integer", allow_empty=True)
         if array.ndim != 2 or 0 in array.shape:
             raise ValueError(
                 "Expected `neighbours` to be the labels of the retrieved items (n_queries, K). "
                 f"Received: neighbours with shape {array.shape}"
             )
-        return array
+        return _class_values("neighbours", array)
     labels = _labels("database_labels", database_labels)
     indices = _indices("neighbours", neighbours, len(labels), "database_labels")
     return labels[indices]
@@ -138,12 +139,7 @@ def _neighbour_labels(neighbours, database_labels) -> np.ndarray:
 
 def _indices(name: str, value, size: int, of: str) -> np.ndarray:
     """Integer indices ``(n_queries, K)``, each in ``[0, size)``."""
-    array = np.asarray(value)
-    if array.dtype.kind not in "iu":
-        raise TypeError(
-            f"Expected `{name}` to be integer indices into `{of}`. "
-            f"Received: {name} with dtype {array.dtype}"
-        )
+    array = validation.check_array(name, value, dtype="integer", allow_empty=True)
     if array.ndim != 2 or 0 in array.shape:
         raise ValueError(
             f"Expected `{name}` to be indices (n_queries, K). Received: {name} with shape {array.shape}"
@@ -216,7 +212,7 @@ def block_descriptors(
         pooling: ``"avg"`` (mean over the positions of each channel),
             ``"max"`` (its largest value) or ``"flatten"`` (no pooling: every
             position of every channel, ``height * width * channels`` values).
-        batch_size: images per forward pass.
+        batch_size: images per forward pass, an integer in [1, 10,000].
         preprocess: function from a float32 NumPy batch (a copy: it may be
             changed in place) to the model's input, e.g.
             ``keras.applications.vgg16.preprocess_input``; ``None`` feeds
@@ -227,11 +223,12 @@ def block_descriptors(
         ``(n, channels)`` (``(n, height * width * channels)`` for ``"flatten"``).
 
     Raises:
-        TypeError: ``model`` is not a Keras model, ``images`` are not numbers,
-            ``batch_size`` is not an integer, ``preprocess`` is not callable.
+        TypeError: ``model`` is not a Keras model, ``layer_names`` is not a
+            list of strings, ``images`` are not real numbers, ``batch_size`` is
+            not an integer, ``preprocess`` is not callable.
         ValueError: an unknown layer (the message lists the model's layers), a
-            layer without feature maps, repeated names, a model with several
-            inputs, images of the wrong shape or with NaN, an unknown
+            layer without feature maps, no or repeated names, a model with
+            several inputs, images of the wrong shape or with NaN, an unknown
             ``pooling``, ``batch_size`` out of [1, 10000].
 
     Example:
@@ -248,14 +245,17 @@ def block_descriptors(
     if not isinstance(model, keras.Model):
         raise TypeError(f"Expected `model` to be a keras.Model. Received: model={model!r}")
     if (
-        isinstance(layer_names, str)
+        isinstance(layer_names, (str, bytes))
         or not isinstance(layer_names, Sequence)
-        or not layer_names
         or not all(isinstance(name, str) for name in layer_names)
     ):
+        raise TypeError(
+            "Expected `layer_names` to be a non-empty list of layer names (strings). "
+            f"Received: layer_names={layer_names!r:.80}"
+        )
+    if not layer_names:
         raise ValueError(
-            "Expected `layer_names` to be a non-empty list of layer names. "
-            f"Received: layer_names={layer_names!r}"
+            "Expected `layer_names` to name at least one layer. Received: layer_names=[]"
         )
     if len(set(layer_names)) != len(layer_names):
         raise ValueError(
@@ -344,15 +344,16 @@ def nearest_neighbours(
     Ties: of equal distances (as computed), the lower database index comes first.
 
     Args:
-        queries: ``(n_queries, dim)`` array.
-        database: ``(n_database, dim)`` array.
-        k: neighbours per query, at most ``n_database`` (``n_database - 1``
-            with ``exclude_self``).
+        queries: ``(n_queries, dim)`` array of integers or finite floats.
+        database: ``(n_database, dim)`` array of integers or finite floats.
+        k: neighbours per query, an integer in [1, 10,000], at most
+            ``n_database`` (``n_database - 1`` with ``exclude_self``).
         metric: ``"l2"``, ``"l1"`` or ``"cosine"``.
         exclude_self: ``True`` when the queries are the database itself
             (leave-one-out retrieval): query ``i`` is database item ``i`` and is
             not its own neighbour, even where other items are identical to it.
-        chunk_size: queries per block; ``None`` chooses it from the memory budget.
+        chunk_size: queries per block, an integer in [1, 1,000,000]; ``None``
+            chooses it from the memory budget.
 
     Returns:
         ``(indices, distances)``: int64 ``(n_queries, k)`` indices into
@@ -516,9 +517,11 @@ def precision_at_k(
         neighbours: the classes of the retrieved items, ``(n_queries, K)``,
             nearest first; or, with ``database_labels``, their indices into the
             database (the ``indices`` of :func:`nearest_neighbours`).
-        query_labels: the class of each query, ``(n_queries,)`` or ``(n_queries, 1)``.
-        k: how many of the retrieved items count (at most ``K``), or a tuple of
-            such numbers; ``None`` counts all ``K``.
+        query_labels: the class of each query, ``(n_queries,)`` or
+            ``(n_queries, 1)``. Class labels are integers in [0, 100,000).
+        k: how many of the retrieved items count, an integer in [1, ``K``]
+            (``K`` at most 10,000), or a tuple of such numbers; ``None``
+            counts all ``K``.
         database_labels: the class of each database item, when ``neighbours``
             holds indices.
 
@@ -528,7 +531,7 @@ def precision_at_k(
     Raises:
         TypeError: labels or indices that are not integers, ``k`` not an integer.
         ValueError: arrays of the wrong shape, indices outside the database,
-            ``k`` outside ``[1, K]``.
+            labels outside [0, 100,000), ``k`` outside ``[1, K]``.
 
     Example:
         >>> precision_at_k([[0, 0, 1], [2, 1, 1]], [0, 1], k=(1, 3))
@@ -645,18 +648,26 @@ def plot_retrieval(
     class and red when not, and titled with its class.
 
     Args:
-        query_images: ``(n_queries, height, width[, channels])``, uint8 or float
-            (shown as :func:`coursepkg.plot_images` shows them).
+        query_images: ``(n_queries, height, width[, channels])``, uint8 or
+            finite floats (shown as :func:`coursepkg.plot_images` shows them),
+            at most 100 queries.
         database_images: ``(n_database, height, width[, channels])``.
         indices: ``(n_queries, K)`` indices into ``database_images``, nearest
             first (from :func:`nearest_neighbours`).
         query_labels: ``None`` or the class of each query (then also
-            ``database_labels``).
+            ``database_labels``), integers in [0, 100,000).
         database_labels: ``None`` or the class of each database image.
-        class_names: names of the class indices (default: the indices).
-        k: neighbours shown per query (default: all ``K``).
-        cell_size: width and height of one image, in inches.
-        title: figure title.
+        class_names: a list of strings, the names of the class indices
+            (default: the indices).
+        k: neighbours shown per query, an integer in [1, ``K``] (default: all
+            ``K``); the figure holds at most 1,000 images, ``n_queries * (1 + k)``.
+        cell_size: width and height of one image, in inches, in (0, 10].
+        title: figure title, at most 1,000 characters.
+
+    Raises:
+        TypeError: arrays or names of the wrong type.
+        ValueError: arrays of the wrong shape, indices or labels out of range,
+            a figure of more than 1,000 images, numbers out of range.
 
     Returns:
         The Figure: ``n_queries`` rows of ``1 + k`` Axes, the query in the first column.
@@ -684,6 +695,12 @@ def plot_retrieval(
             f"Received: indices with shape {indices.shape}"
         )
     k = _k(k, indices.shape[1]) if k is not None else indices.shape[1]
+    if len(queries) * (1 + k) > MAX_PLOTTED_PANELS:
+        raise ValueError(
+            f"Expected at most {MAX_PLOTTED_PANELS:,} images in one figure, `query_images` times "
+            f"(1 + `k`). Received: {len(queries)} queries and k={k}; "
+            "pass fewer queries or a smaller k"
+        )
     if (query_labels is None) != (database_labels is None):
         raise ValueError(
             "Expected both `query_labels` and `database_labels`, or neither. Received: "
@@ -701,10 +718,13 @@ def plot_retrieval(
             )
         retrieved = retrieved[indices[:, :k]]  # (n_queries, k)
     if class_names is not None and (
-        isinstance(class_names, str) or not isinstance(class_names, Sequence)
+        isinstance(class_names, (str, bytes))
+        or not isinstance(class_names, Sequence)
+        or not all(isinstance(name, str) for name in class_names)
     ):
         raise TypeError(
-            f"Expected `class_names` to be a list of names. Received: class_names={class_names!r}"
+            "Expected `class_names` to be a list of names (strings). "
+            f"Received: class_names={class_names!r:.80}"
         )
     if class_names is not None and labelled:
         largest = int(max(truth.max(), retrieved.max()))
@@ -753,17 +773,20 @@ def plot_retrieval(
 
 
 def _images(name: str, value) -> np.ndarray:
-    """Images ``(n, height, width)`` from ``(n, height, width[, 1 or 3])``, uint8 or float."""
-    array = np.asarray(value)
+    """Images ``(n, height, width)`` from ``(n, height, width[, 1 or 3])``, integers or finite floats."""
+    array = validation.check_array(
+        name, _widen_low_precision(value), dtype="number", allow_empty=True, finite=False
+    )
+    shape = array.shape
     if array.ndim == 4 and array.shape[-1] == 1:
         array = array[..., 0]
-    if array.dtype.kind not in "iuf":
-        raise TypeError(
-            f"Expected `{name}` to be uint8 or float images. Received: dtype={array.dtype}"
-        )
     if 0 in array.shape or not (array.ndim == 3 or (array.ndim == 4 and array.shape[-1] == 3)):
         raise ValueError(
             f"Expected `{name}` to be images (n, height, width), (n, height, width, 1) or "
-            f"(n, height, width, 3). Received: {name} with shape {np.shape(value)}"
+            f"(n, height, width, 3). Received: {name} with shape {shape}"
+        )
+    if array.dtype.kind == "f" and _count_non_finite(array):
+        raise ValueError(
+            f"Expected `{name}` to hold finite values. Received: {name} with NaN or infinite values"
         )
     return array

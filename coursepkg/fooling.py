@@ -15,6 +15,7 @@ of :mod:`coursepkg.attacks`.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,6 +23,7 @@ import numpy as np
 from coursepkg import validation
 from coursepkg.attacks import (
     MAX_BATCH_SIZE,
+    MAX_CLASSES,
     MAX_SEED,
     MAX_STEPS,
     as_classifier,
@@ -30,6 +32,9 @@ from coursepkg.attacks import (
     one_hot,
     project,
 )
+
+# The most pixel values the images of one call to fooling_image may hold in all (400 MB in float32).
+MAX_FOOLING_VALUES = 10**8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,12 +107,14 @@ def fooling_image(
 
     Args:
         model, output, pixel_range, batch_size: as for :func:`fgsm`.
-        target_class: one class, or a list of classes (one image each).
-        shape: the shape of one image, e.g. ``(28, 28, 1)``.
+        target_class: one class, or a list of 1 to 65,536 classes (one image each), integers
+            from 0 to the number of classes - 1.
+        shape: the shape of one image, e.g. ``(28, 28, 1)``: 1 to 4 sides, each 1 to 4,096,
+            with at most 100,000,000 pixel values in all the images together.
         confidence: the probability to reach, in (0, 1).
         steps: the most gradient steps, 1 to 10,000.
-        step_size: in ``pixel_range`` units (``None``: 2/255 of the range).
-        seed: seed of the noise.
+        step_size: in ``pixel_range`` units, 0 to ``high - low`` (``None``: 2/255 of the range).
+        seed: seed of the noise, 0 to 2**32 - 1.
 
     Returns:
         A :class:`FoolingImageResult`.
@@ -117,14 +124,13 @@ def fooling_image(
     """
     classifier = as_classifier(model, output, pixel_range, batch_size)
     pixel_range = classifier.pixel_range
-    targets = np.atleast_1d(np.asarray(target_class))
-    if not isinstance(shape, (tuple, list)):
-        raise TypeError(f"Expected `shape` to be a tuple of sides. Received: shape={shape!r}")
-    if not 1 <= len(shape) <= 4:
+    targets = _check_targets(target_class)
+    shape = validation.check_shape("shape", shape, length=(1, 2, 3, 4), low=1, high=4096)
+    if len(targets) * math.prod(shape) > MAX_FOOLING_VALUES:
         raise ValueError(
-            f"Expected `shape` to be the shape of one image, 1 to 4 sides. Received: shape={shape!r}"
+            f"Expected `shape` to give at most {MAX_FOOLING_VALUES:,} pixel values for the "
+            f"{len(targets):,} images. Received: shape={shape}"
         )
-    shape = tuple(validation.check_int("shape", side, low=1, high=4096) for side in shape)
     confidence = validation.check_float(
         "confidence", confidence, 0.0, 1.0, low_inclusive=False, high_inclusive=False
     )
@@ -133,22 +139,22 @@ def fooling_image(
     step_size = 2 * width / 255 if step_size is None else step_size
     step_size = validation.check_float("step_size", step_size, 0.0, width)
     seed = validation.check_int("seed", seed, low=0, high=MAX_SEED)
-    validation.check_int("len(target_class)", len(targets), low=1, high=MAX_BATCH_SIZE)
     images = np.random.default_rng(seed).uniform(*pixel_range, size=(len(targets), *shape)).astype(np.float32)
-    classifier.log_probabilities(images[:1])  # the declaration checked, the number of classes known
+    classifier._log_probabilities(images[:1])  # the declaration checked, the classes counted
     targets = validation.check_labels("target_class", targets, len(targets), classifier.classes)
 
     weights = one_hot(targets, classifier.classes)
     taken = np.zeros(len(targets), dtype=np.int64)
-    probabilities = np.exp(classifier.log_probabilities(images)[np.arange(len(targets)), targets])
+    rows = np.arange(len(targets))
+    probabilities = np.exp(classifier._log_probabilities(images)[rows, targets])
     for _ in range(steps):
         active = probabilities < confidence
         if not np.any(active):
             break
-        _, gradient = classifier.gradient(images[active], weights[active])
+        _, gradient = classifier._gradient(images[active], weights[active])
         images[active] = np.clip(images[active] + step_size * np.sign(gradient), *pixel_range)
         taken[active] += 1
-        probabilities = np.exp(classifier.log_probabilities(images)[np.arange(len(targets)), targets])
+        probabilities = np.exp(classifier._log_probabilities(images)[rows, targets])
     return FoolingImageResult(
         images=images,
         targets=targets,
@@ -158,6 +164,18 @@ def fooling_image(
         confidence=confidence,
         pixel_range=pixel_range,
     )
+
+
+def _check_targets(target_class) -> np.ndarray:
+    """One class or a list of 1 to 65,536 classes, as ``(n,)`` int64 in [0, 100,000)."""
+    targets = validation.check_array("target_class", target_class, ndim=(0, 1), dtype="integer")
+    targets = np.atleast_1d(targets)
+    if len(targets) > MAX_BATCH_SIZE:
+        raise ValueError(
+            f"Expected `target_class` to hold 1 to {MAX_BATCH_SIZE:,} classes. "
+            f"Received: target_class with {len(targets):,} values"
+        )
+    return validation.check_labels("target_class", targets, len(targets), MAX_CLASSES)
 
 
 # --------------------------------------------------------------------------- universal perturbations
@@ -183,7 +201,7 @@ def fooling_rate(
 
     Args:
         model, images, output, pixel_range, batch_size: as for :func:`fgsm`.
-        perturbation: one image-shaped perturbation, or one per image, with
+        perturbation: one image-shaped perturbation, or one per image, with real, finite
             values in ``[-(high - low), high - low]``.
 
     Returns:
@@ -192,19 +210,22 @@ def fooling_rate(
     classifier, images, _, _ = check_attack(model, images, output, pixel_range, batch_size)
     pixel_range = classifier.pixel_range
     width = pixel_range[1] - pixel_range[0]
-    if np.shape(perturbation) not in (images.shape, images.shape[1:]):
+    perturbation = validation.check_array("perturbation", perturbation, allow_empty=True)
+    if perturbation.shape not in (images.shape, images.shape[1:]):
         raise ValueError(
             f"Expected `perturbation` to have the shape of one image {images.shape[1:]} or of the images "
-            f"{images.shape}. Received: perturbation with shape {np.shape(perturbation)}"
+            f"{images.shape}. Received: perturbation with shape {perturbation.shape}"
         )
-    rank = np.ndim(perturbation)
-    perturbation = validation.check_images("perturbation", perturbation, (-width, width), rank=rank)
+    perturbation = validation.check_images(
+        "perturbation", perturbation, (-width, width), rank=perturbation.ndim
+    )
     return _fooling_rate(classifier, images, perturbation, pixel_range)
 
 
 def _fooling_rate(classifier, images, perturbation, pixel_range) -> float:
-    clean = np.argmax(classifier.log_probabilities(images), axis=1)
-    perturbed = np.argmax(classifier.log_probabilities(np.clip(images + perturbation, *pixel_range)), axis=1)
+    clean = np.argmax(classifier._log_probabilities(images), axis=1)
+    perturbed_images = np.clip(images + perturbation, *pixel_range)
+    perturbed = np.argmax(classifier._log_probabilities(perturbed_images), axis=1)
     return float(np.mean(clean != perturbed))
 
 
@@ -220,7 +241,7 @@ def _deepfool(classifier, image, original, candidates, norm, steps, overshoot, p
     for _ in range(steps):
         current = np.clip(image + (1 + overshoot) * total, *pixel_range)
         copies[:] = current
-        log_probabilities, gradients = classifier.gradient(copies, weights)
+        log_probabilities, gradients = classifier._gradient(copies, weights)
         if np.argmax(log_probabilities[0]) != original:
             break
         gaps = log_probabilities[0, candidates] - log_probabilities[0, original]  # (candidates,) <= 0
@@ -270,15 +291,16 @@ def universal_perturbation(
 
     Args:
         model, images, output, pixel_range, batch_size: as for :func:`fgsm`.
-        epsilon: the budget of ``v`` in ``pixel_range`` units (the paper: L2 2,000
-            and L-inf 10 on ImageNet's [0, 255]).
+        epsilon: the budget of ``v`` in ``pixel_range`` units, 0 to ``high - low`` (L-inf)
+            or ``(high - low) * sqrt(pixels)`` (L2) (the paper: L2 2,000 and L-inf 10 on
+            ImageNet's [0, 255]).
         norm: ``"linf"`` or ``"l2"``.
         target_fooling_rate: ``1 - delta`` of the paper, in (0, 1].
         max_passes: 1 to 100.
         deepfool_steps: 1 to 1,000.
         candidates: the classes DeepFool considers, 2 to 1,000 (capped at the number of classes).
         overshoot: DeepFool's overshoot, 0 to 1.
-        seed: seed of the order of the images.
+        seed: seed of the order of the images, 0 to 2**32 - 1.
 
     Returns:
         A :class:`UniversalPerturbationResult`.
@@ -298,7 +320,7 @@ def universal_perturbation(
     overshoot = validation.check_float("overshoot", overshoot, 0.0, 1.0)
     seed = validation.check_int("seed", seed, low=0, high=MAX_SEED)
 
-    clean = classifier.log_probabilities(images)  # (n, classes)
+    clean = classifier._log_probabilities(images)  # (n, classes)
     ranked = np.argsort(-clean, axis=1)[:, : min(candidates, classifier.classes)]
     rng = np.random.default_rng(seed)
     perturbation = np.zeros(images.shape[1:], dtype=np.float32)

@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from coursepkg import validation
+
 
 def value_and_input_gradient(loss_fn: Callable, inputs) -> tuple[float, np.ndarray]:
     """Evaluate a scalar loss and its gradient with respect to ``inputs``.
@@ -22,19 +24,26 @@ def value_and_input_gradient(loss_fn: Callable, inputs) -> tuple[float, np.ndarr
     Args:
         loss_fn: function from a backend tensor shaped like ``inputs`` to a
             scalar tensor; build it from Keras layers, models and ``keras.ops``.
-        inputs: array-like input (for example a batch of images).
+        inputs: array-like input (for example a batch of images): a non-empty array
+            of finite real numbers (strings, booleans and complex numbers are refused).
 
     Returns:
         ``(loss, gradient)``: the loss as a Python float and the gradient as a
         float32 NumPy array with the shape of ``inputs``.
 
+    Raises:
+        TypeError: ``loss_fn`` is not callable, or ``inputs`` is not a real array.
+        ValueError: ``inputs`` is empty or holds NaN or infinite values, or
+            ``loss_fn`` does not return a scalar.
+
     Example:
         >>> loss, grad = value_and_input_gradient(
         ...     lambda x: keras.ops.sum(model(x)[:, 3]), images)
     """
+    validation.check_callable("loss_fn", loss_fn)
+    inputs = validation.check_array("inputs", inputs).astype("float32")
     import keras
 
-    inputs = np.asarray(inputs, dtype="float32")
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
@@ -91,8 +100,8 @@ def compiled_value_and_gradient(
         loss_fn: function from a float32 backend tensor (shaped like the
             inputs it will be called with) to a scalar tensor, written with
             Keras layers, models and ``keras.ops``.
-        variables: the ``keras.Variable`` objects ``loss_fn`` reads, typically
-            ``model.variables`` (JAX only; ignored elsewhere). Variables left
+        variables: a list or tuple of the ``keras.Variable`` objects ``loss_fn``
+            reads, typically ``model.variables`` (used by JAX only). Variables left
             out still work, as constants of the compiled program.
         jit_compile: ``"auto"`` (Keras's rule: XLA under JAX, and under
             TensorFlow only when a GPU is present), ``True`` or ``False``.
@@ -103,8 +112,8 @@ def compiled_value_and_gradient(
         with ``keras.ops.convert_to_numpy`` where NumPy is needed.
 
     Raises:
-        TypeError: ``loss_fn`` is not callable, or ``jit_compile`` is neither
-            ``"auto"`` nor a boolean.
+        TypeError: ``loss_fn`` is not callable, ``variables`` is not a sequence of
+            ``keras.Variable``, or ``jit_compile`` is neither ``"auto"`` nor a boolean.
         ValueError: (at the first call) ``loss_fn`` does not return a scalar.
 
     Example:
@@ -112,10 +121,11 @@ def compiled_value_and_gradient(
         ...     lambda x: keras.ops.sum(model(x) ** 2), variables=model.variables)
         >>> loss, gradient = step(images)  # compiled at the first call
     """
+    validation.check_callable("loss_fn", loss_fn)
+    _check_jit_compile(jit_compile)
+    variables = _check_variables(variables)
     import keras
 
-    if not callable(loss_fn):
-        raise TypeError(f"Expected `loss_fn` to be a function. Received: loss_fn={loss_fn!r}")
     backend = keras.backend.backend()
     jit = resolve_jit_compile(jit_compile)
     if backend == "tensorflow":
@@ -134,8 +144,6 @@ def compiled_value_and_gradient(
         return lambda inputs: compiled(tf.convert_to_tensor(inputs, dtype="float32"))
     if backend == "jax":
         import jax
-
-        variables = list(variables)
 
         def pure_loss(inputs, values):
             with keras.StatelessScope(state_mapping=list(zip(variables, values))):
@@ -175,14 +183,16 @@ def resolve_jit_compile(jit_compile: bool | str = "auto") -> bool:
     ``"auto"`` follows Keras's own rule for ``model.compile(jit_compile="auto")``:
     XLA under JAX; under TensorFlow only when a GPU is present (TensorFlow's
     XLA is often slower than its own graphs on a CPU); never under PyTorch.
+
+    Args:
+        jit_compile: ``"auto"``, ``True`` or ``False``.
+
+    Raises:
+        TypeError: anything else (``"yes"``, ``1``, ``None``).
     """
+    jit_compile = _check_jit_compile(jit_compile)
     import keras
 
-    if not (isinstance(jit_compile, str) and jit_compile == "auto"):
-        if not isinstance(jit_compile, (bool, np.bool_)):
-            raise TypeError(
-                f'Expected `jit_compile` to be "auto", True or False. Received: jit_compile={jit_compile!r}'
-            )
     backend = keras.backend.backend()
     if backend == "torch":
         return False
@@ -193,6 +203,34 @@ def resolve_jit_compile(jit_compile: bool | str = "auto") -> bool:
 
         return bool(tf.config.list_physical_devices("GPU"))
     return True
+
+
+def _check_jit_compile(jit_compile) -> bool | str:
+    if isinstance(jit_compile, str) and jit_compile == "auto":
+        return jit_compile
+    if not isinstance(jit_compile, (bool, np.bool_)):
+        raise TypeError(
+            f'Expected `jit_compile` to be "auto", True or False. Received: jit_compile={jit_compile!r:.80}'
+        )
+    return bool(jit_compile)
+
+
+def _check_variables(variables) -> list:
+    """A list or tuple of ``keras.Variable`` (``model.variables``), returned as a list."""
+    if not isinstance(variables, (list, tuple)):
+        raise TypeError(
+            f"Expected `variables` to be a list of keras.Variable, such as model.variables. "
+            f"Received: variables={variables!r:.80}"
+        )
+    if variables:
+        import keras
+
+        if not all(isinstance(variable, keras.Variable) for variable in variables):
+            raise TypeError(
+                f"Expected `variables` to hold keras.Variable objects only. "
+                f"Received: variables={variables!r:.80}"
+            )
+    return list(variables)
 
 
 def _scalar(value):

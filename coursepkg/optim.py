@@ -25,37 +25,59 @@ from collections.abc import Callable
 
 import numpy as np
 
+from coursepkg import validation
+
+__all__ = [
+    "SURFACES",
+    "NumpyAdam",
+    "NumpyRMSprop",
+    "NumpySGD",
+    "Surface",
+    "keras_trajectory",
+    "quadratic",
+    "rosenbrock",
+    "run_optimizer",
+    "saddle",
+]
+
 # --------------------------------------------------------------------------- argument checks
 
 
-def _check_positive(name: str, value) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.integer, np.floating))
-        or not value > 0
-    ):
-        raise ValueError(f"Expected `{name}` to be a positive number. Received: {name}={value!r}")
+# Bounds of the settings: a learning rate above 100 or a weight decay above 1 is a typo, and a
+# curvature above 1e6 makes every chapter learning rate diverge at once.
+MAX_LEARNING_RATE = 100.0
+MAX_EPSILON = 1.0
+MAX_WEIGHT_DECAY = 1.0
+MAX_CURVATURE = 1e6
+MAX_COORDINATE = 1e6  # largest |coordinate| of a starting point or a minimum
+MAX_ROSENBROCK_A = 1e3  # the minimum (a, a**2) stays within MAX_COORDINATE
+MAX_STEPS = 1_000_000
+DTYPES = ("float32", "float64")
 
 
-def _check_fraction(name: str, value, allow_zero: bool = True) -> None:
-    number = not isinstance(value, bool) and isinstance(
-        value, (int, float, np.integer, np.floating)
-    )
-    if not number or not ((value >= 0 if allow_zero else value > 0) and value < 1):
-        interval = "[0, 1)" if allow_zero else "(0, 1)"
-        raise ValueError(f"Expected `{name}` to be in {interval}. Received: {name}={value!r}")
+def _check_positive(name: str, value, high: float) -> float:
+    """A finite number in (0, ``high``]."""
+    return validation.check_float(name, value, 0.0, high, low_inclusive=False)
 
 
-def _check_weight_decay(value) -> None:
-    if value is not None:
-        _check_positive("weight_decay", value)
+def _check_fraction(name: str, value, allow_zero: bool = True) -> float:
+    """A finite number in [0, 1) (``allow_zero``) or (0, 1)."""
+    return validation.check_float(name, value, 0.0, 1.0, low_inclusive=allow_zero, high_inclusive=False)
+
+
+def _check_weight_decay(value) -> float | None:
+    return validation.optional(_check_positive, "weight_decay", value, MAX_WEIGHT_DECAY)
+
+
+def _settle(rule, **settings) -> None:
+    """Store the checked settings (plain Python floats and bools) on a frozen dataclass."""
+    for name, value in settings.items():
+        object.__setattr__(rule, name, value)
 
 
 def _as_array(name: str, value, dtype) -> np.ndarray:
-    array = np.asarray(value, dtype=dtype)
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"Expected `{name}` to hold finite numbers. Received: {name}={value!r}")
-    return array
+    """A real, finite, non-empty array in ``dtype`` (strings, booleans, complex refused)."""
+    return validation.check_array(name, value).astype(dtype)
 
 
 def _check_same_shape(variable: np.ndarray, gradient: np.ndarray) -> None:
@@ -75,12 +97,13 @@ def _decay(variable: np.ndarray, learning_rate: float, weight_decay: float | Non
 
 
 def _zeros_like(variable) -> np.ndarray:
-    return np.zeros_like(np.asarray(variable, dtype=_float_dtype(variable)))
+    return np.zeros_like(_as_variable(variable))
 
 
-def _float_dtype(value) -> type:
-    """float32 inputs stay float32 (Keras's precision); everything else is float64."""
-    return np.float32 if np.asarray(value).dtype == np.float32 else np.float64
+def _as_variable(variable) -> np.ndarray:
+    """A real, finite, non-empty array: float32 stays float32 (Keras's precision), all else float64."""
+    array = validation.check_array("variable", variable)
+    return array.astype(np.float32 if array.dtype == np.float32 else np.float64, copy=False)
 
 
 # --------------------------------------------------------------------------- update rules
@@ -100,11 +123,15 @@ class NumpySGD:
     Introduced in: book/04_training.ipynb
 
     Args:
-        learning_rate: step size ``lr`` (> 0).
+        learning_rate: step size ``lr``, a finite number in (0, 100].
         momentum: ``mu`` in [0, 1); 0 is plain gradient descent.
-        nesterov: use Nesterov's look-ahead form (needs ``momentum > 0`` to matter).
+        nesterov: use Nesterov's look-ahead form (needs ``momentum > 0`` to matter); a boolean.
         weight_decay: decoupled weight decay (``w <- w - w * wd * lr`` before the
-            update), or ``None`` for none, as in Keras.
+            update) in (0, 1], or ``None`` for none, as in Keras.
+
+    Raises:
+        TypeError: a setting of the wrong type (a string, ``"no"`` for a boolean).
+        ValueError: a setting out of its range, NaN or infinite.
 
     Example:
         >>> rule = NumpySGD(learning_rate=0.1, momentum=0.9)
@@ -118,13 +145,13 @@ class NumpySGD:
     weight_decay: float | None = None  # decoupled weight decay (AdamW style), None = off
 
     def __post_init__(self) -> None:
-        _check_positive("learning_rate", self.learning_rate)
-        _check_fraction("momentum", self.momentum)
-        if not isinstance(self.nesterov, bool):
-            raise ValueError(
-                f"Expected `nesterov` to be True or False. Received: nesterov={self.nesterov!r}"
-            )
-        _check_weight_decay(self.weight_decay)
+        _settle(
+            self,
+            learning_rate=_check_positive("learning_rate", self.learning_rate, MAX_LEARNING_RATE),
+            momentum=_check_fraction("momentum", self.momentum),
+            nesterov=validation.check_bool("nesterov", self.nesterov),
+            weight_decay=_check_weight_decay(self.weight_decay),
+        )
 
     def init(self, variable) -> dict[str, np.ndarray]:
         """The optimiser state for one variable: the velocity, zero."""
@@ -171,12 +198,16 @@ class NumpyRMSprop:
     Introduced in: book/04_training.ipynb
 
     Args:
-        learning_rate: step size ``lr`` (> 0).
+        learning_rate: step size ``lr``, a finite number in (0, 100].
         rho: decay of the running mean, in (0, 1).
         momentum: in [0, 1); 0 (the default) is plain RMSProp.
-        epsilon: small constant added to the mean square before the root (> 0).
-        centered: divide by an estimate of the gradient's standard deviation.
-        weight_decay: decoupled weight decay, or ``None``.
+        epsilon: small constant added to the mean square before the root, in (0, 1].
+        centered: divide by an estimate of the gradient's standard deviation; a boolean.
+        weight_decay: decoupled weight decay in (0, 1], or ``None``.
+
+    Raises:
+        TypeError: a setting of the wrong type (a string, ``"no"`` for a boolean).
+        ValueError: a setting out of its range, NaN or infinite.
     """
 
     learning_rate: float = 0.001  # step size
@@ -187,15 +218,15 @@ class NumpyRMSprop:
     weight_decay: float | None = None  # decoupled weight decay, None = off
 
     def __post_init__(self) -> None:
-        _check_positive("learning_rate", self.learning_rate)
-        _check_fraction("rho", self.rho, allow_zero=False)
-        _check_fraction("momentum", self.momentum)
-        _check_positive("epsilon", self.epsilon)
-        if not isinstance(self.centered, bool):
-            raise ValueError(
-                f"Expected `centered` to be True or False. Received: centered={self.centered!r}"
-            )
-        _check_weight_decay(self.weight_decay)
+        _settle(
+            self,
+            learning_rate=_check_positive("learning_rate", self.learning_rate, MAX_LEARNING_RATE),
+            rho=_check_fraction("rho", self.rho, allow_zero=False),
+            momentum=_check_fraction("momentum", self.momentum),
+            epsilon=_check_positive("epsilon", self.epsilon, MAX_EPSILON),
+            centered=validation.check_bool("centered", self.centered),
+            weight_decay=_check_weight_decay(self.weight_decay),
+        )
 
     def init(self, variable) -> dict[str, np.ndarray]:
         """The optimiser state for one variable: mean square (and mean, momentum), zero."""
@@ -258,12 +289,16 @@ class NumpyAdam:
     Introduced in: book/04_training.ipynb
 
     Args:
-        learning_rate: step size ``lr`` (> 0).
+        learning_rate: step size ``lr``, a finite number in (0, 100].
         beta_1: decay of the mean of ``g`` (momentum), in [0, 1).
         beta_2: decay of the mean of ``g**2``, in (0, 1).
-        epsilon: added to ``sqrt(v)`` (> 0).
-        amsgrad: use the AMSGrad variant.
-        weight_decay: decoupled weight decay (this is AdamW's rule), or ``None``.
+        epsilon: added to ``sqrt(v)``, in (0, 1].
+        amsgrad: use the AMSGrad variant; a boolean.
+        weight_decay: decoupled weight decay in (0, 1] (this is AdamW's rule), or ``None``.
+
+    Raises:
+        TypeError: a setting of the wrong type (a string, ``"no"`` for a boolean).
+        ValueError: a setting out of its range, NaN or infinite.
     """
 
     learning_rate: float = 0.001  # step size
@@ -274,15 +309,15 @@ class NumpyAdam:
     weight_decay: float | None = None  # decoupled weight decay, None = off
 
     def __post_init__(self) -> None:
-        _check_positive("learning_rate", self.learning_rate)
-        _check_fraction("beta_1", self.beta_1)
-        _check_fraction("beta_2", self.beta_2, allow_zero=False)
-        _check_positive("epsilon", self.epsilon)
-        if not isinstance(self.amsgrad, bool):
-            raise ValueError(
-                f"Expected `amsgrad` to be True or False. Received: amsgrad={self.amsgrad!r}"
-            )
-        _check_weight_decay(self.weight_decay)
+        _settle(
+            self,
+            learning_rate=_check_positive("learning_rate", self.learning_rate, MAX_LEARNING_RATE),
+            beta_1=_check_fraction("beta_1", self.beta_1),
+            beta_2=_check_fraction("beta_2", self.beta_2, allow_zero=False),
+            epsilon=_check_positive("epsilon", self.epsilon, MAX_EPSILON),
+            amsgrad=validation.check_bool("amsgrad", self.amsgrad),
+            weight_decay=_check_weight_decay(self.weight_decay),
+        )
 
     def init(self, variable) -> dict[str, np.ndarray]:
         """The optimiser state for one variable: both moments zero, no step taken yet."""
@@ -319,13 +354,12 @@ class NumpyAdam:
 
 def _prepare(variable, gradient, state) -> tuple[np.ndarray, np.ndarray]:
     """Check one update's inputs; keep float32 inputs float32, compute others in float64."""
-    dtype = _float_dtype(variable)
-    variable = _as_array("variable", variable, dtype)
-    gradient = _as_array("gradient", gradient, dtype)
+    variable = _as_variable(variable)
+    gradient = _as_array("gradient", gradient, variable.dtype)
     _check_same_shape(variable, gradient)
     if not isinstance(state, dict):
-        raise ValueError(
-            f"Expected `state` to be the dict returned by `init`. Received: state={state!r}"
+        raise TypeError(
+            f"Expected `state` to be the dict returned by `init`. Received: state={state!r:.80}"
         )
     return variable, gradient
 
@@ -344,42 +378,40 @@ def run_optimizer(
         optimizer: a :class:`NumpySGD`, :class:`NumpyRMSprop` or :class:`NumpyAdam`.
         gradient_fn: function from a point (array shaped like ``start``) to the
             gradient there, e.g. ``surface.gradient``.
-        start: the starting point.
-        steps: number of updates (>= 1).
-        dtype: ``np.float64`` (default) or ``np.float32`` (Keras's precision).
+        start: the starting point, a non-empty array of finite real numbers.
+        steps: number of updates, an integer in [1, 1,000,000].
+        dtype: ``np.float64`` (default) or ``np.float32`` (Keras's precision), as a
+            NumPy type, dtype or its name.
 
     Returns:
         Array of shape ``(steps + 1, *start.shape)``: the start, then the point
         after each step. A run that overflows keeps going with ``inf``/``nan``
         values (that is what divergence looks like) rather than raising.
 
+    Raises:
+        TypeError: an argument of the wrong type, or ``gradient_fn`` returning
+            something that is not an array of real numbers.
+        ValueError: ``steps`` out of range, a ``start`` that is empty or not finite,
+            or ``gradient_fn`` returning an array of another shape.
+
     Example:
         >>> surface = quadratic()
         >>> path = run_optimizer(NumpySGD(learning_rate=0.05), surface.gradient, surface.start, 100)
     """
     if not isinstance(optimizer, (NumpySGD, NumpyRMSprop, NumpyAdam)):
-        raise ValueError(
+        raise TypeError(
             "Expected `optimizer` to be a NumpySGD, NumpyRMSprop or NumpyAdam. "
-            f"Received: optimizer={optimizer!r}"
+            f"Received: optimizer={optimizer!r:.80}"
         )
-    if not callable(gradient_fn):
-        raise ValueError(
-            f"Expected `gradient_fn` to be a function. Received: gradient_fn={gradient_fn!r}"
-        )
-    _check_steps(steps)
-    if np.dtype(dtype) not in (np.float32, np.float64):
-        raise ValueError(f"Expected `dtype` to be float32 or float64. Received: dtype={dtype!r}")
+    validation.check_callable("gradient_fn", gradient_fn)
+    steps = _check_steps(steps)
+    dtype = _check_dtype(dtype)
     point = _as_array("start", start, dtype)
     state = optimizer.init(point)
     path = [point]
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(steps):
-            gradient = np.asarray(gradient_fn(point), dtype=dtype)
-            if gradient.shape != point.shape:
-                raise ValueError(
-                    "Expected `gradient_fn` to return an array shaped like `start`. "
-                    f"Received: shape {gradient.shape} for start.shape={point.shape}"
-                )
+            gradient = _gradient_at(gradient_fn, point)
             if np.isfinite(point).all() and np.isfinite(gradient).all():
                 point, state = optimizer._step(point, gradient, state)
             else:  # a diverged run: keep recording, as NaN, rather than raise
@@ -402,37 +434,75 @@ def keras_trajectory(optimizer, gradient_fn: Callable, start, steps: int) -> np.
         optimizer: a fresh ``keras.optimizers.Optimizer`` (it is built on the
             variable created here, so do not reuse it for another run).
         gradient_fn: function from a point to the gradient there.
-        start: the starting point.
-        steps: number of updates (>= 1).
+        start: the starting point, a non-empty array of finite real numbers.
+        steps: number of updates, an integer in [1, 1,000,000].
 
     Returns:
         float32 array of shape ``(steps + 1, *start.shape)``.
+
+    Raises:
+        TypeError: an argument of the wrong type.
+        ValueError: ``steps`` out of range, or a ``start`` that is empty or not finite.
     """
+    validation.check_callable("gradient_fn", gradient_fn)
+    steps = _check_steps(steps)
+    start = _as_array("start", start, np.float32)
     import keras
 
     if not isinstance(optimizer, keras.optimizers.Optimizer):
-        raise ValueError(
-            f"Expected `optimizer` to be a keras.optimizers.Optimizer. Received: optimizer={optimizer!r}"
+        raise TypeError(
+            f"Expected `optimizer` to be a keras.optimizers.Optimizer. Received: optimizer={optimizer!r:.80}"
         )
-    if not callable(gradient_fn):
-        raise ValueError(
-            f"Expected `gradient_fn` to be a function. Received: gradient_fn={gradient_fn!r}"
-        )
-    _check_steps(steps)
-    start = _as_array("start", start, np.float32)
     variable = keras.Variable(start, dtype="float32", name="point")
     path = [start]
     for _ in range(steps):
         point = np.asarray(keras.ops.convert_to_numpy(variable.value))
-        gradient = np.asarray(gradient_fn(point.astype(np.float64)), dtype=np.float32)
+        gradient = _gradient_at(gradient_fn, point.astype(np.float64)).astype(np.float32)
         optimizer.apply_gradients([(keras.ops.convert_to_tensor(gradient), variable)])
         path.append(np.asarray(keras.ops.convert_to_numpy(variable.value)))
     return np.stack(path)
 
 
-def _check_steps(steps) -> None:
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"Expected `steps` to be a positive integer. Received: steps={steps!r}")
+def _check_steps(steps) -> int:
+    return validation.check_int("steps", steps, 1, MAX_STEPS)
+
+
+def _check_dtype(dtype) -> type:
+    """``np.float32`` or ``np.float64``, given as a NumPy type, a dtype or its name."""
+    try:
+        name = np.dtype(dtype).name if dtype is not None else None
+    except (TypeError, ValueError):
+        name = None
+    if name not in DTYPES:
+        raise TypeError(f"Expected `dtype` to be float32 or float64. Received: dtype={dtype!r:.80}")
+    return np.dtype(name).type
+
+
+def _gradient_at(gradient_fn: Callable, point: np.ndarray) -> np.ndarray:
+    """``gradient_fn(point)`` as an array of the point's dtype and shape (NaN allowed: divergence)."""
+    value = gradient_fn(point)
+    try:
+        gradient = validation.check_array("gradient_fn", value, finite=False, allow_empty=True)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"Expected `gradient_fn` to return an array of real numbers. Received: {value!r:.80}"
+        ) from error
+    gradient = gradient.astype(point.dtype)
+    if gradient.shape != point.shape:
+        raise ValueError(
+            "Expected `gradient_fn` to return an array shaped like `start`. "
+            f"Received: shape {gradient.shape} for start.shape={point.shape}"
+        )
+    return gradient
+
+
+def _check_point(name: str, value) -> tuple[float, float]:
+    """A 2-D point ``(x, y)`` of finite coordinates within +-1,000,000."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise TypeError(f"Expected `{name}` to be a point (x, y). Received: {name}={value!r:.80}")
+    return tuple(validation.check_float(name, v, -MAX_COORDINATE, MAX_COORDINATE) for v in value)
 
 
 # --------------------------------------------------------------------------- test surfaces
@@ -456,7 +526,8 @@ class Surface:
 
 
 def _xy(point) -> tuple[np.ndarray, np.ndarray]:
-    point = np.asarray(point, dtype=np.float64)
+    # NaN and infinity pass: a diverged path is evaluated too.
+    point = validation.check_array("point", point, finite=False, allow_empty=True).astype(np.float64)
     if point.ndim == 0 or point.shape[-1] != 2:
         raise ValueError(f"Expected a point of shape (..., 2). Received: point.shape={point.shape}")
     return point[..., 0], point[..., 1]
@@ -472,15 +543,17 @@ def quadratic(curvature_x: float = 1.0, curvature_y: float = 50.0, start=(-4.0, 
     Introduced in: book/04_training.ipynb
 
     Args:
-        curvature_x: second derivative along x (> 0).
-        curvature_y: second derivative along y (> 0).
-        start: the starting point of the chapter's runs.
+        curvature_x: second derivative along x, a finite number in (0, 1,000,000].
+        curvature_y: second derivative along y, a finite number in (0, 1,000,000].
+        start: the starting point of the chapter's runs, two finite numbers within
+            +-1,000,000.
 
     Returns:
         A :class:`Surface` with its minimum at (0, 0).
     """
-    _check_positive("curvature_x", curvature_x)
-    _check_positive("curvature_y", curvature_y)
+    curvature_x = _check_positive("curvature_x", curvature_x, MAX_CURVATURE)
+    curvature_y = _check_positive("curvature_y", curvature_y, MAX_CURVATURE)
+    start = _check_point("start", start)
 
     def value(point):
         x, y = _xy(point)
@@ -491,7 +564,7 @@ def quadratic(curvature_x: float = 1.0, curvature_y: float = 50.0, start=(-4.0, 
         return np.stack([curvature_x * x, curvature_y * y], axis=-1)
 
     name = f"Quadratic, condition number {curvature_y / curvature_x:g}"
-    return Surface(name, value, gradient, tuple(start), (0.0, 0.0), (-4.5, 4.5), (-2.5, 2.5))
+    return Surface(name, value, gradient, start, (0.0, 0.0), (-4.5, 4.5), (-2.5, 2.5))
 
 
 def rosenbrock(a: float = 1.0, b: float = 100.0, start=(-1.5, 2.0)) -> Surface:
@@ -503,14 +576,17 @@ def rosenbrock(a: float = 1.0, b: float = 100.0, start=(-1.5, 2.0)) -> Surface:
     Introduced in: book/04_training.ipynb
 
     Args:
-        a: position of the minimum, at ``(a, a**2)``.
-        b: steepness of the valley walls (> 0).
-        start: the starting point of the chapter's runs.
+        a: position of the minimum, at ``(a, a**2)``; a finite number within +-1,000.
+        b: steepness of the valley walls, a finite number in (0, 1,000,000].
+        start: the starting point of the chapter's runs, two finite numbers within
+            +-1,000,000.
 
     Returns:
         A :class:`Surface`.
     """
-    _check_positive("b", b)
+    a = validation.check_float("a", a, -MAX_ROSENBROCK_A, MAX_ROSENBROCK_A)
+    b = _check_positive("b", b, MAX_CURVATURE)
+    start = _check_point("start", start)
 
     def value(point):
         x, y = _xy(point)
@@ -523,7 +599,7 @@ def rosenbrock(a: float = 1.0, b: float = 100.0, start=(-1.5, 2.0)) -> Surface:
         return np.stack([dx, dy], axis=-1)
 
     return Surface(
-        f"Rosenbrock (b={b:g})", value, gradient, tuple(start), (a, a * a), (-2.0, 2.0), (-1.0, 3.0)
+        f"Rosenbrock (b={b:g})", value, gradient, start, (a, a * a), (-2.0, 2.0), (-1.0, 3.0)
     )
 
 
@@ -539,11 +615,13 @@ def saddle(start=(1.5, 1e-6)) -> Surface:
     Introduced in: book/04_training.ipynb
 
     Args:
-        start: the starting point of the chapter's runs.
+        start: the starting point of the chapter's runs, two finite numbers within
+            +-1,000,000.
 
     Returns:
         A :class:`Surface` (``minimum`` is the minimiser at ``(0, 1)``).
     """
+    start = _check_point("start", start)
 
     def value(point):
         x, y = _xy(point)
@@ -554,7 +632,7 @@ def saddle(start=(1.5, 1e-6)) -> Surface:
         return np.stack([x, y**3 - y], axis=-1)
 
     return Surface(
-        "Saddle at (0, 0)", value, gradient, tuple(start), (0.0, 1.0), (-2.0, 2.0), (-1.6, 1.6)
+        "Saddle at (0, 0)", value, gradient, start, (0.0, 1.0), (-2.0, 2.0), (-1.6, 1.6)
     )
 
 

@@ -17,7 +17,8 @@ It tries, in order:
 1. **A staged folder**: ``$COURSEPKG_PAINTINGS_DIR`` holding the file under its
    published name (``starry_night.jpg``, ...). Its sha256 must be the one in
    :data:`PAINTINGS`; another file under that name is refused with an error
-   that gives both hashes. The Makefile points the variable at
+   that gives both hashes, and a variable naming a missing folder is an error
+   that names it. The Makefile points the variable at
    ``../shared/data/paintings`` when that folder exists.
 2. **Keras's cache, or a download** through :func:`coursepkg.downloads.fetch`
    from the repository's raw files at :data:`COMMIT`, with the same sha256.
@@ -34,7 +35,6 @@ Every call prints one line with the image's source, credit and licence.
 from __future__ import annotations
 
 import dataclasses
-import os
 import pathlib
 
 import numpy as np
@@ -47,6 +47,8 @@ COMMIT = "94b21acca47db89a06b095c48f0c3c69d424144b"
 BASE_URL = f"https://raw.githubusercontent.com/{REPOSITORY}/{COMMIT}/images/"
 CACHE_SUBDIR = "datasets/neural_artistic_style"  # inside Keras's cache (~/.keras or $KERAS_HOME)
 MAX_SIDE = 4096  # largest `max_side` accepted
+TEXTURE_MIN_SIDE = 16  # smallest side of generated_texture (and smallest `max_side`)
+MAX_SEED = 2**32 - 1  # NumPy's seeds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,18 +98,16 @@ FALLBACK_PHOTOGRAPH = "chelsea"  # coursepkg.sample_image name: Chelsea the cat,
 TEXTURES = ("swirls", "waves")
 
 
-class PaintingFileError(ValueError):
+class PaintingFileError(downloads.DataFileError):
     """A staged image whose sha256 is not the published file's: refused, never used."""
 
 
 def _staged(painting: Painting) -> tuple[pathlib.Path | None, str]:
     """The verified staged file, or ``None`` and why there is none."""
-    folder = os.environ.get(PAINTINGS_DIR_ENV_VAR)
-    if not folder:
+    folder = downloads._environment_path(PAINTINGS_DIR_ENV_VAR, "folder")  # raises when it is missing
+    if folder is None:
         return None, f"${PAINTINGS_DIR_ENV_VAR} is not set"
-    if not pathlib.Path(folder).is_dir():
-        return None, f"${PAINTINGS_DIR_ENV_VAR}={folder} is not a folder"
-    path = pathlib.Path(folder) / painting.file_name
+    path = folder / painting.file_name
     if not path.is_file():
         return None, f"{painting.file_name} is not in ${PAINTINGS_DIR_ENV_VAR}={folder}"
     found = downloads.file_hash(path)
@@ -170,6 +170,8 @@ def load_painting(name: str, max_side: int | None = None, fallback: bool = True)
         TypeError: ``max_side`` is not an integer or ``fallback`` not a boolean.
         PaintingFileError: the staged file's sha256 is not the published one
             (the message names the file and both hashes).
+        DataFileError: ``$COURSEPKG_PAINTINGS_DIR`` names a missing folder (the
+            message names the variable and the path).
         DownloadError: ``fallback=False`` and the image is neither staged nor downloadable.
 
     Example:
@@ -181,7 +183,7 @@ def load_painting(name: str, max_side: int | None = None, fallback: bool = True)
     validation.check_str("name", name, max_length=100)
     validation.check_choice("name", name, tuple(PAINTINGS))
     if max_side is not None:
-        max_side = validation.check_int("max_side", max_side, low=16, high=MAX_SIDE)
+        max_side = validation.check_int("max_side", max_side, low=TEXTURE_MIN_SIDE, high=MAX_SIDE)
     fallback = validation.check_bool("fallback", fallback)
     painting = PAINTINGS[name]
 
@@ -219,10 +221,10 @@ def _fallback(name: str, painting: Painting, reason: str, max_side: int | None) 
         what = f"scikit-image's photograph {FALLBACK_PHOTOGRAPH!r} (Chelsea the cat, CC0)"
     else:
         height, width = painting.size
-        if max_side is not None and max(height, width) > max_side:
-            scale = max_side / max(height, width)
-            height, width = max(1, round(height * scale)), max(1, round(width * scale))
-        image = generated_texture(painting.texture, (height, width))
+        scale = 1.0 if max_side is None else min(1.0, max_side / max(height, width))
+        scale = max(scale, TEXTURE_MIN_SIDE / min(height, width))  # generated_texture's smallest side
+        image = generated_texture(painting.texture, (round(height * scale), round(width * scale)))
+        image = _shrink(image, max_side)  # only when the smallest side forced a larger texture
         what = f"generated_texture({painting.texture!r}), a texture of brush strokes made by coursepkg"
     height, width = image.shape[:2]
     print(
@@ -286,18 +288,22 @@ def generated_texture(kind: str, size: tuple[int, int] = (448, 576), seed: int =
 
     Args:
         kind: ``"swirls"`` or ``"waves"``.
-        size: ``(height, width)``, each 16 to 4096 pixels.
-        seed: seed of the random fields (the same seed gives the same texture).
+        size: ``(height, width)``, two integers in [16, 4096].
+        seed: seed of the random fields (the same seed gives the same texture),
+            an integer in [0, 2**32 - 1].
 
     Returns:
         uint8 array ``(height, width, 3)``, RGB.
+
+    Raises:
+        TypeError: an argument of the wrong type (``kind`` not a string, ``size``
+            not a pair of integers, ``seed`` not an integer).
+        ValueError: an unknown ``kind``, or a size or seed out of range.
     """
+    validation.check_str("kind", kind, max_length=100)
     validation.check_choice("kind", kind, TEXTURES)
-    if not isinstance(size, (tuple, list)) or len(size) != 2:
-        raise ValueError(f"Expected `size` to be (height, width). Received: size={size!r}")
-    height = validation.check_int("size[0]", size[0], low=16, high=MAX_SIDE)
-    width = validation.check_int("size[1]", size[1], low=16, high=MAX_SIDE)
-    seed = validation.check_int("seed", seed, low=0, high=2**32 - 1)
+    height, width = validation.check_shape("size", size, length=2, low=TEXTURE_MIN_SIDE, high=MAX_SIDE)
+    seed = validation.check_int("seed", seed, low=0, high=MAX_SEED)
     rng = np.random.default_rng(seed)
     rows, columns = np.mgrid[0:height, 0:width].astype(float)
     if kind == "swirls":

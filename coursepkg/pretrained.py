@@ -55,6 +55,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import numbers
 import os
 import pathlib
 import tempfile
@@ -64,6 +65,7 @@ import numpy as np
 
 from coursepkg import downloads, validation
 from coursepkg.data import CIFAR10_CLASSES
+from coursepkg.training import _widen_low_precision
 
 WEIGHTS_DIR_ENV_VAR = "COURSEPKG_WEIGHTS_DIR"
 CLASS_INDEX_ENV_VAR = "COURSEPKG_IMAGENET_CLASS_INDEX"
@@ -179,12 +181,16 @@ NETWORKS = {
 
 POOLING_CHOICES = (None, "avg", "max")
 MAX_INPUT_SIZE = 4096  # largest height or width accepted: a typo should fail, not fill the memory
+IMAGENET_CLASSES = 1000  # outputs of the ImageNet classifiers
 
 # --------------------------------------------------------------------------- stand-ins
 
 VGG_STANDIN_FILTERS = (16, 32, 64, 128, 128)  # VGG16's (64, 128, 256, 512, 512), divided by 4
 VGG_STANDIN_DEPTHS = (2, 2, 3, 3, 3)  # VGG16's convolutions per block (configuration D)
 STANDIN_INPUT_SIZE = 32  # CIFAR-10's side: the size the stand-ins were trained at
+STANDIN_MIN_SIZES = {"vgg": 32, "resnet": 8}  # smallest side: 5 poolings of 2, or cifar_resnet's 8
+STANDIN_ACTIVATIONS = (None, "softmax", "sigmoid", "linear")  # of the `predictions` layer
+MAX_STANDIN_CLASSES = 100_000
 CHECK_IMAGES = 500  # test images on which `check_accuracy` was measured (see Standin)
 
 
@@ -360,24 +366,39 @@ def _check_input_shape(input_shape, include_top: bool, spec: _ImageNetNetwork):
     if include_top:
         if isinstance(input_shape, (tuple, list)) and tuple(input_shape) == native:
             return native
-        raise ValueError(
+        error = ValueError if isinstance(input_shape, (tuple, list)) else TypeError
+        raise error(
             f"Expected `input_shape` to be None or {native} with `include_top=True` (the shape "
-            f"the {spec.application} classifier was trained on). Received: input_shape={input_shape!r}"
+            f"the {spec.application} classifier was trained on). "
+            f"Received: input_shape={input_shape!r:.80}"
         )
-    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
-        raise ValueError(
-            "Expected `input_shape` to be None or a tuple (height, width, 3). "
-            f"Received: input_shape={input_shape!r}"
-        )
+    return _image_shape(input_shape, spec.min_size)
+
+
+def _image_shape(input_shape, min_size: int) -> tuple:
+    """``(height, width, 3)``, each side None (any size) or an integer in ``[min_size, 4096]``."""
+    expected = "Expected `input_shape` to be None or a tuple (height, width, 3)."
+    if not isinstance(input_shape, (tuple, list)):
+        raise TypeError(f"{expected} Received: input_shape={input_shape!r:.80}")
+    if len(input_shape) != 3:
+        raise ValueError(f"{expected} Received: input_shape={input_shape!r:.80}")
+    if any(
+        isinstance(size, (bool, np.bool_)) or not isinstance(size, (numbers.Integral, type(None)))
+        for size in input_shape
+    ):
+        raise TypeError(f"{expected} Received: input_shape={input_shape!r:.80}")
     height, width, channels = input_shape
-    if isinstance(channels, bool) or channels != 3:
+    if channels != 3:
         raise ValueError(
             f"Expected `input_shape` to have 3 channels (RGB). Received: input_shape={input_shape!r}"
         )
-    for side_name, side in (("input_shape[0]", height), ("input_shape[1]", width)):
-        if side is not None:
-            validation.check_int(side_name, side, low=spec.min_size, high=MAX_INPUT_SIZE)
-    return (height, width, 3)
+    for index, side in enumerate((height, width)):
+        if side is not None and not min_size <= side <= MAX_INPUT_SIZE:
+            raise ValueError(
+                f"Expected `input_shape[{index}]` ({('height', 'width')[index]}) to be None or an "
+                f"integer in [{min_size}, {MAX_INPUT_SIZE}]. Received: input_shape={input_shape!r}"
+            )
+    return (None if height is None else int(height), None if width is None else int(width), 3)
 
 
 # --------------------------------------------------------------------------- ImageNet weights
@@ -439,7 +460,7 @@ def _imagenet_network(name, spec, path, where, expected_hash, include_top, input
         name=name,
         model=model,
         preprocess_input=_without_side_effects(module.preprocess_input),
-        decode_predictions=module.decode_predictions,
+        decode_predictions=_imagenet_decoder(module.decode_predictions),
         class_names=class_names,
         input_size=spec.input_size,
         is_standin=False,
@@ -456,13 +477,64 @@ def _without_side_effects(preprocess: Callable) -> Callable:
     """
 
     def preprocess_input(images, data_format=None):
-        if isinstance(images, np.ndarray):
+        if not _is_tensor(images):  # NumPy or lists: checked, and copied
+            images = validation.check_array("images", _widen_low_precision(images), dtype="number")
             images = images.copy()
         return preprocess(images, data_format=data_format)
 
     preprocess_input.__doc__ = preprocess.__doc__
     preprocess_input.__name__ = getattr(preprocess, "__name__", "preprocess_input")
     return preprocess_input
+
+
+def _imagenet_decoder(decode: Callable) -> Callable:
+    """Keras's ImageNet ``decode_predictions``, arguments checked, class index installed first."""
+
+    def decode_predictions(preds, top: int = 5):
+        """Top classes of each image: ``[[(wordnet_id, class_name, score), ...], ...]``.
+
+        Args:
+            preds: scores of shape ``(batch, 1000)``.
+            top: how many classes to return per image, an integer in [1, 1000].
+
+        Raises:
+            coursepkg.downloads.DownloadError: the ImageNet class names are neither
+                staged, nor in Keras's cache, nor downloadable.
+        """
+        scores = _predictions(preds, IMAGENET_CLASSES)
+        top = validation.check_int("top", top, low=1, high=IMAGENET_CLASSES)
+        if install_imagenet_class_index() is None:
+            raise downloads.DownloadError(
+                f"The ImageNet class names ({CLASS_INDEX_FILE}) are neither staged nor in Keras's "
+                f"cache, and could not be downloaded: set ${CLASS_INDEX_ENV_VAR} to a copy of the "
+                "file, or connect to the network."
+            )
+        return decode(scores, top=top)
+
+    return decode_predictions
+
+
+def _predictions(preds, classes: int) -> np.ndarray:
+    """Scores ``(batch, classes)`` as a finite NumPy array."""
+    import keras
+
+    scores = keras.ops.convert_to_numpy(preds) if _is_tensor(preds) else preds
+    scores = validation.check_array("preds", _widen_low_precision(scores), dtype="number")
+    if scores.ndim != 2 or scores.shape[1] != classes:
+        raise ValueError(
+            f"Expected `preds` to be a batch of predictions of shape (samples, {classes}). "
+            f"Received: preds with shape {scores.shape}"
+        )
+    return scores
+
+
+def _is_tensor(value) -> bool:
+    """A tensor of a Keras backend (eager or traced) or a symbolic ``keras.KerasTensor``."""
+    if isinstance(value, (np.ndarray, list, tuple, numbers.Number, str, bytes)):
+        return False
+    import keras
+
+    return bool(keras.ops.is_tensor(value)) or isinstance(value, keras.KerasTensor)
 
 
 # --------------------------------------------------------------------------- ImageNet class index
@@ -574,12 +646,17 @@ def vgg_standin(
     (``predictions``), so the model reads any size of at least 32x32.
 
     Args:
-        input_shape: ``(height, width, 3)``; ``None`` height and width allowed.
-        num_classes: outputs of ``predictions``.
-        classifier_activation: activation of ``predictions``; ``None`` gives logits.
+        input_shape: ``(height, width, 3)``, sides ``None`` (any size) or
+            integers in [32, 4096].
+        num_classes: outputs of ``predictions``, an integer in [1, 100,000].
+        classifier_activation: activation of ``predictions``: ``"softmax"``,
+            ``"sigmoid"``, ``"linear"``, or ``None`` for logits.
 
     Returns:
         A ``keras.Model`` named ``"vgg16_standin"``.
+
+    Raises:
+        TypeError, ValueError: an argument of the wrong type or outside its range.
 
     Example:
         >>> vgg_standin().count_params()  # VGG16 without its classifier: 14,714,688
@@ -588,7 +665,9 @@ def vgg_standin(
     import keras
     from keras import layers
 
-    validation.check_int("num_classes", num_classes, low=1, high=100_000)
+    input_shape, num_classes, classifier_activation = _check_standin_arguments(
+        "vgg", input_shape, num_classes, classifier_activation
+    )
     inputs = keras.Input(shape=input_shape, name="image")  # (batch, 32, 32, 3)
     x = inputs
     for block, (depth, filters) in enumerate(zip(VGG_STANDIN_DEPTHS, VGG_STANDIN_FILTERS), start=1):
@@ -615,21 +694,39 @@ def resnet_standin(
         https://arxiv.org/abs/1512.03385) (He et al., CVPR 2016), section 4.2.
 
     Args:
-        input_shape: ``(height, width, 3)``; ``None`` height and width allowed.
-        num_classes: outputs of ``predictions``.
-        classifier_activation: activation of ``predictions``; ``None`` gives logits.
+        input_shape: ``(height, width, 3)``, sides ``None`` (any size) or
+            integers in [8, 4096].
+        num_classes: outputs of ``predictions``, an integer in [1, 100,000].
+        classifier_activation: activation of ``predictions``: ``"softmax"``,
+            ``"sigmoid"``, ``"linear"``, or ``None`` for logits.
 
     Returns:
         A ``keras.Model`` (same layers as ``cifar_resnet(20)``).
+
+    Raises:
+        TypeError, ValueError: an argument of the wrong type or outside its range.
     """
     import keras
 
     from coursepkg.models import cifar_resnet
 
+    input_shape, num_classes, classifier_activation = _check_standin_arguments(
+        "resnet", input_shape, num_classes, classifier_activation
+    )
     base = cifar_resnet(
         20, input_shape=input_shape, num_classes=num_classes, classifier_activation=classifier_activation
     )
     return keras.Model(base.input, base.output, name="resnet20_standin")
+
+
+def _check_standin_arguments(key: str, input_shape, num_classes, classifier_activation) -> tuple:
+    return (
+        _image_shape(input_shape, STANDIN_MIN_SIZES[key]),
+        validation.check_int("num_classes", num_classes, low=1, high=MAX_STANDIN_CLASSES),
+        validation.check_choice(
+            "classifier_activation", classifier_activation, STANDIN_ACTIVATIONS
+        ),
+    )
 
 
 STANDIN_BUILDERS = {"vgg": vgg_standin, "resnet": resnet_standin}
@@ -641,21 +738,33 @@ def load_standin(key: str, input_shape=None, include_top: bool = True, pooling: 
 
     Args:
         key: ``"vgg"`` or ``"resnet"`` (a key of :data:`STANDINS`).
-        input_shape: ``(height, width, 3)``; ``None`` gives ``(32, 32, 3)``
-            with the classifier, ``(None, None, 3)`` without.
-        include_top: whether to keep ``avg_pool`` and ``predictions``.
-        pooling: with ``include_top=False``: ``None``, ``"avg"`` or ``"max"``.
+        input_shape: ``(height, width, 3)``, sides ``None`` or integers in
+            [32, 4096] ([8, 4096] for ``"resnet"``); ``None`` gives
+            ``(32, 32, 3)`` with the classifier, ``(None, None, 3)`` without.
+        include_top: whether to keep ``avg_pool`` and ``predictions`` (a boolean).
+        pooling: with ``include_top=False``: ``None``, ``"avg"`` or ``"max"``;
+            with ``include_top=True``: ``None``.
 
     Returns:
         The ``keras.Model``.
 
     Raises:
+        TypeError, ValueError: an argument of the wrong type or outside its range.
         WeightsFileError: the weights file is missing or its sha256 is not the recorded one.
     """
     import keras
     from keras import layers
 
     validation.check_choice("key", key, tuple(STANDINS))
+    include_top = validation.check_bool("include_top", include_top)
+    if input_shape is not None:
+        input_shape = _image_shape(input_shape, STANDIN_MIN_SIZES[key])
+    validation.check_choice("pooling", pooling, POOLING_CHOICES)
+    if include_top and pooling is not None:
+        raise ValueError(
+            "Expected `pooling=None` with `include_top=True` (pooling replaces the classifier). "
+            f"Received: pooling={pooling!r}"
+        )
     standin = STANDINS[key]
     path = STANDIN_DIR / standin.weights_file
     if not path.is_file():
@@ -691,11 +800,29 @@ def scale_to_unit(images):
     (``coursepkg.make_dataset``'s default), so this is all they expect: no
     channel flip, no mean subtraction. NumPy in, NumPy out; a backend tensor
     gives a backend tensor.
+
+    Args:
+        images: RGB values in [0, 255]: a non-empty NumPy array (or nested
+            lists) of integers or finite floats, or a backend tensor of an
+            integer or float dtype (inside a gradient computation too).
+
+    Returns:
+        ``images / 255`` as float32.
+
+    Raises:
+        TypeError: strings, booleans, complex numbers, objects.
+        ValueError: an empty array, NaN or infinite values.
     """
-    if isinstance(images, (np.ndarray, list, tuple, int, float)):
-        return np.asarray(images, dtype=np.float32) / np.float32(255.0)
+    if not _is_tensor(images):
+        array = validation.check_array("images", _widen_low_precision(images), dtype="number")
+        return array.astype(np.float32) / np.float32(255.0)
     import keras
 
+    dtype = keras.backend.standardize_dtype(images.dtype)
+    if dtype == "bool" or not dtype.startswith(("float", "bfloat", "int", "uint")):
+        raise TypeError(
+            f"Expected `images` to be of a real dtype. Received: images of dtype {dtype}"
+        )
     return keras.ops.divide(keras.ops.cast(images, "float32"), 255.0)
 
 
@@ -709,17 +836,10 @@ def _cifar_decoder(class_names: tuple[str, ...], classes: tuple[int, ...]) -> Ca
         ImageNet's decoder gives the WordNet id; ``score`` is the model's output.
 
         Args:
-            preds: scores of shape ``(batch, number of classes)``.
-            top: how many classes to return per image, at most the number of classes.
+            preds: scores of shape ``(batch, number of classes)``, finite.
+            top: how many classes to return per image, an integer in [1, number of classes].
         """
-        import keras
-
-        scores = np.asarray(keras.ops.convert_to_numpy(preds))
-        if scores.ndim != 2 or scores.shape[1] != len(class_names):
-            raise ValueError(
-                f"Expected `preds` to be a batch of predictions of shape (samples, {len(class_names)}). "
-                f"Received: preds with shape {scores.shape}"
-            )
+        scores = _predictions(preds, len(class_names))
         top = validation.check_int("top", top, low=1, high=len(class_names))
         results = []
         for row in scores:

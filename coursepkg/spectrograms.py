@@ -33,7 +33,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from coursepkg import audio, downloads
-from coursepkg.validation import check_bool, check_choice, check_float, check_int
+from coursepkg.validation import (
+    check_array,
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    optional,
+)
 
 MIN_FFT = 16  # the shortest FFT window accepted (2 ms at 8 kHz)
 MAX_FFT = 65_536  # the longest FFT window, hop or frame accepted (8 s at 8 kHz)
@@ -42,6 +49,7 @@ PAD_MODES = ("constant", "reflect")  # librosa's default is "constant" (zeros)
 WINDOWS = ("hann", "hamming", "boxcar")
 AMIN = 1e-10  # the smallest power taken into decibels (-100 dB), librosa's `amin`
 _BLOCK_SAMPLES = 2**23  # samples framed at once by the batch features (32 MiB of float32)
+MAX_VALUES = 2**28  # values an STFT frames or a batch of features holds (1 GiB of float32)
 _CACHE_FORMAT = 1  # bump when the cached features' meaning changes
 _CACHE_SUBDIR = "features"
 
@@ -49,60 +57,80 @@ _CACHE_SUBDIR = "features"
 # --------------------------------------------------------------------------- argument checks
 
 
-def check_settings(**settings) -> dict:
-    """Check spectrogram settings by name; return them cleaned (ints as ``int``, floats as ``float``).
+_UNSET = object()  # a setting not given to check_settings
 
-    Accepted names and ranges: ``sample_rate`` int in [1, 192,000]; ``n_fft``
-    int in [16, 65,536]; ``hop_length`` int in [1, 65,536]; ``n_mels`` int in
-    [1, 512]; ``fmin`` float in [0, sample_rate / 2); ``fmax`` ``None`` (the
-    Nyquist frequency, returned as a float) or a float in (fmin, sample_rate / 2];
-    ``top_db`` ``None`` or a float in (0, 200]. ``fmin`` and ``fmax`` need
-    ``sample_rate``.
+
+def check_settings(
+    *,
+    sample_rate=_UNSET,
+    n_fft=_UNSET,
+    hop_length=_UNSET,
+    n_mels=_UNSET,
+    fmin=_UNSET,
+    fmax=_UNSET,
+    top_db=_UNSET,
+) -> dict:
+    """Check spectrogram settings by name; return those given, cleaned (``int``, ``float``).
+
+    Shared by :func:`log_mel_batch`, :func:`coursepkg.audio.log_mel_spectrogram` and
+    :func:`coursepkg.audio_layers.keras_log_mel_layer`, so that a setting gets the same
+    range and the same message everywhere.
+
+    Args:
+        sample_rate: samples per second, an integer in [1, 192,000].
+        n_fft: FFT size, an integer in [16, 65,536].
+        hop_length: samples between frames, an integer in [1, 65,536].
+        n_mels: mel bands, an integer in [1, 512].
+        fmin: lowest frequency in Hz, a number in [0, sample_rate / 2).
+        fmax: ``None`` (the Nyquist frequency, returned as a float) or a number
+            in (fmin, sample_rate / 2]. ``fmin`` and ``fmax`` need ``sample_rate``;
+            either one given returns both (``fmin`` defaults to 0).
+        top_db: ``None`` or a number in (0, 200].
+
+    Returns:
+        A dict of the settings given, by name.
 
     Raises:
-        TypeError: a value of the wrong type.
+        TypeError: a value of the wrong type, or ``fmin``/``fmax`` without ``sample_rate``.
         ValueError: a value out of range, named with what arrived.
     """
     checked = {}
-    if "sample_rate" in settings:
-        checked["sample_rate"] = check_int(
-            "sample_rate", settings["sample_rate"], 1, audio.MAX_SAMPLE_RATE
-        )
-    if "n_fft" in settings:
-        checked["n_fft"] = check_int("n_fft", settings["n_fft"], MIN_FFT, MAX_FFT)
-    if "hop_length" in settings:
-        checked["hop_length"] = check_int("hop_length", settings["hop_length"], 1, MAX_FFT)
-    if "n_mels" in settings:
-        checked["n_mels"] = check_int("n_mels", settings["n_mels"], 1, MAX_MELS)
-    if "fmin" in settings or "fmax" in settings:
-        nyquist = checked["sample_rate"] / 2
-        fmin = check_float("fmin", settings.get("fmin", 0.0), 0.0, nyquist, high_inclusive=False)
-        fmax = settings.get("fmax")
-        fmax = nyquist if fmax is None else check_float("fmax", fmax, fmin, nyquist, low_inclusive=False)
-        checked["fmin"], checked["fmax"] = fmin, fmax
-    if "top_db" in settings:
-        top_db = settings["top_db"]
-        checked["top_db"] = (
-            None if top_db is None else check_float("top_db", top_db, 0.0, 200.0, low_inclusive=False)
-        )
-    unknown = set(settings) - set(checked)
-    if unknown:
-        raise TypeError(f"check_settings() got unknown settings {sorted(unknown)}")
+    if sample_rate is not _UNSET:
+        checked["sample_rate"] = check_int("sample_rate", sample_rate, 1, audio.MAX_SAMPLE_RATE)
+    if n_fft is not _UNSET:
+        checked["n_fft"] = check_int("n_fft", n_fft, MIN_FFT, MAX_FFT)
+    if hop_length is not _UNSET:
+        checked["hop_length"] = check_int("hop_length", hop_length, 1, MAX_FFT)
+    if n_mels is not _UNSET:
+        checked["n_mels"] = check_int("n_mels", n_mels, 1, MAX_MELS)
+    if fmin is not _UNSET or fmax is not _UNSET:
+        checked["fmin"], checked["fmax"] = _check_band(checked, fmin, fmax)
+    if top_db is not _UNSET:
+        checked["top_db"] = optional(check_float, "top_db", top_db, 0.0, 200.0, low_inclusive=False)
     return checked
 
 
+def _check_band(checked: dict, fmin, fmax) -> tuple[float, float]:
+    """``(fmin, fmax)`` in Hz within ``[0, sample_rate / 2]``; ``fmax=None`` is the Nyquist frequency."""
+    if "sample_rate" not in checked:
+        raise TypeError("check_settings() needs `sample_rate` to check `fmin` and `fmax`.")
+    nyquist = checked["sample_rate"] / 2
+    fmin = 0.0 if fmin is _UNSET else fmin
+    fmin = check_float("fmin", fmin, 0.0, nyquist, high_inclusive=False)
+    if fmax is _UNSET or fmax is None:
+        return fmin, nyquist
+    return fmin, check_float("fmax", fmax, fmin, nyquist, low_inclusive=False)
+
+
 def _check_signal(name: str, value) -> np.ndarray:
-    """A finite float32 array with samples on its last axis."""
-    array = np.asarray(value)
-    if array.dtype.kind not in "iuf" or array.ndim < 1 or array.shape[-1] == 0:
+    """A finite, real float32 array with (at least one) samples on its last axis."""
+    array = check_array(name, value)
+    if array.ndim < 1 or array.shape[-1] == 0:
         raise ValueError(
-            f"Expected `{name}` to be an array of real numbers with samples on its last axis. "
-            f"Received: {name} with dtype {array.dtype} and shape {array.shape}"
+            f"Expected `{name}` to be an array with samples on its last axis. "
+            f"Received: {name} with shape {array.shape}"
         )
-    array = array.astype(np.float32, copy=False)
-    if not np.isfinite(array).all():
-        raise ValueError(f"Expected the samples of `{name}` to be finite. Received: NaN or infinity")
-    return array
+    return array.astype(np.float32, copy=False)
 
 
 def _window(window, n_fft: int) -> np.ndarray:
@@ -112,11 +140,13 @@ def _window(window, n_fft: int) -> np.ndarray:
     if isinstance(window, str):
         window = check_choice("window", window, WINDOWS)
         return scipy.signal.get_window(window, n_fft, fftbins=True).astype(np.float32)
-    values = np.asarray(window)
-    if values.dtype.kind not in "iuf" or values.shape != (n_fft,) or not np.isfinite(values).all():
+    if window is None or isinstance(window, bytes):
+        raise TypeError(f"Expected `window` to be one of {WINDOWS} or {n_fft} numbers. Received: window={window!r}")
+    values = check_array("window", window)
+    if values.shape != (n_fft,):
         raise ValueError(
             f"Expected `window` to be one of {WINDOWS} or {n_fft} finite numbers (n_fft). "
-            f"Received: window with dtype {values.dtype} and shape {values.shape}"
+            f"Received: window with shape {values.shape}"
         )
     return values.astype(np.float32)
 
@@ -146,7 +176,8 @@ def frame_signal(
     numbers with the last two axes swapped: ``(..., frame_length, frames)``.
 
     Args:
-        waveform: float array ``(..., samples)``: one signal or a batch.
+        waveform: real array ``(..., samples)``: one signal or a batch; finite,
+            at least one sample.
         frame_length: samples in a frame, in [1, 65,536].
         hop_length: samples from one frame's start to the next, in [1, 65,536].
         center: pad so that frames are centred on multiples of ``hop_length``.
@@ -158,6 +189,8 @@ def frame_signal(
         frame_length) // hop_length``.
 
     Raises:
+        TypeError: an argument of the wrong type (text, booleans or complex
+            numbers for ``waveform``, ``"yes"`` for ``center``).
         ValueError: the signal (after padding) is shorter than a frame, holds
             NaN or infinity, or an argument is out of range.
 
@@ -219,7 +252,11 @@ def stft(
         complex64 array ``(..., 1 + n_fft // 2, frames)``.
 
     Raises:
-        ValueError: an argument is out of range, or the signal is too short.
+        TypeError: an argument of the wrong type (text, booleans or complex
+            numbers for ``waveform``, a float for an integer).
+        ValueError: an argument is out of range, the signal is too short, empty
+            or not finite, or the frames would hold more than 2**28 values
+            (1 GiB of float32).
 
     Example:
         >>> spectrum = stft(waveform, n_fft=256, hop_length=64)
@@ -231,11 +268,30 @@ def stft(
     hop_length = n_fft // 4 if hop_length is None else hop_length
     window_values = _window(window, n_fft)  # (n_fft,)
     frames = frame_signal(waveform, n_fft, hop_length, center=center, pad_mode=pad_mode)
+    if frames.size > MAX_VALUES:  # the frames are a view; windowed, they would be copied
+        raise ValueError(
+            f"Expected at most {MAX_VALUES:,} values in the frames (frames x n_fft); raise "
+            f"`hop_length` or shorten the signal. Received: hop_length={hop_length} and n_fft={n_fft} "
+            f"give frames of shape {frames.shape}"
+        )
     spectrum = scipy.fft.rfft(frames * window_values, axis=-1)  # (..., frames, 1 + n_fft // 2)
     return np.swapaxes(spectrum, -1, -2).astype(np.complex64, copy=False)
 
 
 # --------------------------------------------------------------------------- features of many recordings
+
+
+def _check_feature_count(recordings: int, length: int, settings: dict) -> None:
+    """Refuse features that would not fit in memory, naming the settings that make them large."""
+    n_frames = 1 + (length + 2 * (settings["n_fft"] // 2) - settings["n_fft"]) // settings["hop_length"]
+    values = recordings * settings["n_mels"] * n_frames
+    if values > MAX_VALUES:
+        raise ValueError(
+            f"Expected at most {MAX_VALUES:,} feature values (recordings x n_mels x frames); raise "
+            f"`hop_length` or lower `length`. Received: {recordings:,} recordings, "
+            f"length={length:,}, hop_length={settings['hop_length']}, n_mels={settings['n_mels']}: "
+            f"{values:,} values"
+        )
 
 
 def _mel_power(batch: np.ndarray, settings: dict) -> np.ndarray:
@@ -383,8 +439,9 @@ def log_mel_batch(
 
     Raises:
         TypeError: an argument of the wrong type.
-        ValueError: an argument out of range, a recording that is not 1-D or
-            holds NaN or infinity.
+        ValueError: an argument out of range, a recording that is not 1-D,
+            empty, or holds NaN or infinity, or features of more than 2**28
+            values (1 GiB of float32).
 
     Example:
         >>> dataset = coursepkg.load_fsdd()
@@ -397,6 +454,7 @@ def log_mel_batch(
     align = check_choice("align", align, audio.PAD_OR_CROP_MODES)
     cache = check_bool("cache", cache)
     batch = audio.pad_or_crop(waveforms, length, mode=align)  # (recordings, length)
+    _check_feature_count(len(batch), length, settings)
 
     def compute(batch: np.ndarray) -> np.ndarray:
         return _power_to_db(_mel_power(batch, settings), relative=True, top_db=settings["top_db"])
@@ -440,8 +498,9 @@ def mfcc_batch(
 
     Raises:
         TypeError: an argument of the wrong type.
-        ValueError: an argument out of range, a recording that is not 1-D or
-            holds NaN or infinity.
+        ValueError: an argument out of range, a recording that is not 1-D,
+            empty, or holds NaN or infinity, or features of more than 2**28
+            values (1 GiB of float32).
     """
     import scipy.fft
 
@@ -453,6 +512,7 @@ def mfcc_batch(
     align = check_choice("align", align, audio.PAD_OR_CROP_MODES)
     cache = check_bool("cache", cache)
     batch = audio.pad_or_crop(waveforms, length, mode=align)  # (recordings, length)
+    _check_feature_count(len(batch), length, settings)
 
     def compute(batch: np.ndarray) -> np.ndarray:
         decibels = _power_to_db(_mel_power(batch, settings), relative=False, top_db=settings["top_db"])

@@ -61,8 +61,11 @@ TOTAL_VARIATIONS = ("anisotropic", "power")
 KERAS_IO_CHANNELS = 3  # the `channels = 3` of keras-io's style_loss, for every layer
 MIN_IMAGE_SIDE = 16  # four 2x2 poolings before block5: 16 pixels leave one location
 MAX_IMAGE_SIDE = 4096
-MAX_WEIGHT = 1e12
+MAX_WEIGHT = 1e10  # a weight of a loss term
+MAX_LOSS = 1e11  # a target loss (losses are non-negative; a target may be any number up to this)
 MAX_STEPS = 100_000
+MAX_LAYERS = 100  # layer names in one loss
+MAX_JITTER = 1024
 
 
 # --------------------------------------------------------------------------- checks
@@ -73,17 +76,27 @@ def _check_normalisation(normalisation: str) -> str:
 
 
 def _feature_maps(name: str, features):
-    """A float32 backend tensor ``(batch, height, width, channels)``; the error names the argument."""
+    """A float32 backend tensor ``(batch, height, width, channels)``; the error names the argument.
+
+    NumPy arrays and lists must hold finite real numbers (not complex, not booleans, not
+    empty); a backend tensor (possibly symbolic, inside a compiled function) is checked for
+    its rank and dtype only.
+    """
     import keras
 
-    rank = len(keras.ops.shape(features)) if hasattr(features, "shape") else np.ndim(features)
-    if rank != 4:
-        shape = tuple(keras.ops.shape(features)) if hasattr(features, "shape") else np.shape(features)
-        raise ValueError(
-            f"Expected `{name}` to be feature maps of shape (batch, height, width, channels). "
-            f"Received: {name} with shape {shape}"
-        )
-    return keras.ops.cast(keras.ops.convert_to_tensor(features), "float32")
+    if not isinstance(features, np.ndarray) and keras.ops.is_tensor(features):
+        dtype = keras.backend.standardize_dtype(features.dtype)
+        if not (dtype.startswith("float") or dtype.startswith("int") or dtype.startswith("uint")):
+            raise TypeError(f"Expected `{name}` to hold real numbers. Received: {name} of dtype {dtype}")
+        shape = tuple(keras.ops.shape(features))
+        if len(shape) != 4 or 0 in shape:
+            raise ValueError(
+                f"Expected `{name}` to be non-empty feature maps of shape (batch, height, width, channels). "
+                f"Received: {name} with shape {shape}"
+            )
+        return keras.ops.cast(features, "float32")
+    array = validation.check_array(name, features, ndim=4)
+    return keras.ops.convert_to_tensor(array.astype(np.float32))
 
 
 def _locations(features):
@@ -96,7 +109,7 @@ def _locations(features):
 
 def _image_array(name: str, image) -> np.ndarray:
     """An RGB image as float32 ``(height, width, 3)`` in [0, 1]: uint8 is divided by 255."""
-    array = np.asarray(image)
+    array = validation.check_array(name, image, ndim=(3, 4), dtype="number")
     if array.ndim == 4 and array.shape[0] == 1:
         array = array[0]
     if array.ndim != 3 or array.shape[-1] != 3:
@@ -117,10 +130,10 @@ def _image_array(name: str, image) -> np.ndarray:
             f"Expected `{name}` to be uint8 (0-255) or floating point (0-1). Received: {name} of dtype {array.dtype}"
         )
     array = array.astype(np.float32)
-    if not np.all(np.isfinite(array)) or array.min() < 0.0 or array.max() > 1.0:
+    if array.min() < 0.0 or array.max() > 1.0:
         raise ValueError(
-            f"Expected `{name}` to hold finite values in [0, 1] (floating point) or to be uint8. "
-            f"Received: {name} with values in [{np.nanmin(array)}, {np.nanmax(array)}]"
+            f"Expected `{name}` to hold values in [0, 1] (floating point) or to be uint8. "
+            f"Received: {name} with values in [{array.min()}, {array.max()}]"
         )
     return array
 
@@ -128,8 +141,12 @@ def _image_array(name: str, image) -> np.ndarray:
 def _layer_names(name: str, value, model) -> tuple[str, ...]:
     """Names of layers of ``model`` with 4-D outputs; one string counts as a list of one."""
     names = (value,) if isinstance(value, str) else value
-    if not isinstance(names, (list, tuple)) or not names:
-        raise ValueError(f"Expected `{name}` to be a non-empty list of layer names. Received: {name}={value!r}")
+    if not isinstance(names, (list, tuple)):
+        raise TypeError(f"Expected `{name}` to be a non-empty list of layer names. Received: {name}={value!r}")
+    if not 1 <= len(names) <= MAX_LAYERS:
+        raise ValueError(
+            f"Expected `{name}` to be a list of 1 to {MAX_LAYERS} layer names. Received: {name}={value!r:.200}"
+        )
     available = [layer.name for layer in model.layers]
     for layer_name in names:
         validation.check_str(name, layer_name, max_length=200)
@@ -150,7 +167,13 @@ def _layer_names(name: str, value, model) -> tuple[str, ...]:
 def _layer_weights(name: str, value, count: int) -> tuple[float, ...]:
     if value is None:
         return (1.0 / count,) * count
-    if not isinstance(value, (list, tuple)) or len(value) != count:
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(
+            f"Expected `{name}` to be None or a list of {count} weights, one per layer. Received: {name}={value!r}"
+        )
+    if len(value) != count:
         raise ValueError(
             f"Expected `{name}` to be None or a list of {count} weights, one per layer. Received: {name}={value!r}"
         )
@@ -185,7 +208,8 @@ def _check_jit_compile(jit_compile):
         return jit_compile
     if isinstance(jit_compile, (bool, np.bool_)):
         return bool(jit_compile)
-    raise TypeError(f'Expected `jit_compile` to be "auto", True or False. Received: jit_compile={jit_compile!r}')
+    error = ValueError if isinstance(jit_compile, str) else TypeError
+    raise error(f'Expected `jit_compile` to be "auto", True or False. Received: jit_compile={jit_compile!r}')
 
 
 # --------------------------------------------------------------------------- the losses
@@ -201,7 +225,8 @@ def gram_matrix(features, normalisation: str = "gatys"):
     are summed away, so ``G`` keeps textures and colours, not the layout.
 
     Args:
-        features: ``(batch, height, width, channels)`` feature maps (NumPy or a backend tensor).
+        features: ``(batch, height, width, channels)`` feature maps (NumPy or a
+            backend tensor), non-empty, finite real numbers.
         normalisation: ``"gatys"`` and ``"keras_io"``: the plain sum (both
             scale in the style loss instead); ``"tutorial"``: divided by the
             number of locations ``height * width`` (TensorFlow's tutorial).
@@ -212,10 +237,15 @@ def gram_matrix(features, normalisation: str = "gatys"):
     Example:
         >>> gram_matrix(np.ones((1, 4, 4, 2)), "tutorial")  # [[[1, 1], [1, 1]]]
     """
-    import keras
 
     normalisation = _check_normalisation(normalisation)
-    features = _feature_maps("features", features)
+    return _gram(_feature_maps("features", features), normalisation)
+
+
+def _gram(features, normalisation: str):
+    """:func:`gram_matrix` of float32 feature maps already checked (also inside compiled functions)."""
+    import keras
+
     gram = keras.ops.einsum("bijc,bijd->bcd", features, features)  # (batch, channels, channels)
     if normalisation == "tutorial":
         gram = gram / _locations(features)
@@ -228,7 +258,7 @@ def _layer_style_loss(style_gram, style_locations, combination, normalisation, i
 
     channels = keras.ops.cast(keras.ops.shape(combination)[-1], "float32")
     locations = _locations(combination)
-    gram = gram_matrix(combination, normalisation)
+    gram = _gram(combination, normalisation)
     if normalisation != "tutorial":
         # plain sums grow with the number of locations: compare at the combination's size
         style_gram = style_gram * (locations / style_locations)
@@ -256,7 +286,8 @@ def style_loss(style_features, combination_features, normalisation: str = "gatys
         combination_features: ``(batch, height, width, channels)``, of the generated image.
         normalisation: ``"gatys"``, ``"tutorial"`` or ``"keras_io"``.
         image_size: ``(height, width)`` of the generated *image* (not of the
-            layer): required by ``"keras_io"``, ignored otherwise.
+            layer), each 1 to 4,096: required by ``"keras_io"``, checked but
+            unused otherwise.
 
     Returns:
         float32 scalar backend tensor.
@@ -275,17 +306,16 @@ def style_loss(style_features, combination_features, normalisation: str = "gatys
             "Expected `style_features` and `combination_features` to have the same number of channels. "
             f"Received: {keras.ops.shape(style_features)[-1]} and {keras.ops.shape(combination_features)[-1]}"
         )
+    image_size = validation.optional(validation.check_shape, "image_size", image_size, 2, 1, MAX_IMAGE_SIDE)
     image_pixels = None
     if normalisation == "keras_io":
-        if not isinstance(image_size, (tuple, list)) or len(image_size) != 2:
+        if image_size is None:
             raise ValueError(
                 'Expected `image_size=(height, width)` of the generated image with normalisation="keras_io". '
-                f"Received: image_size={image_size!r}"
+                "Received: image_size=None"
             )
-        height = validation.check_int("image_size[0]", image_size[0], low=1, high=MAX_IMAGE_SIDE)
-        width = validation.check_int("image_size[1]", image_size[1], low=1, high=MAX_IMAGE_SIDE)
-        image_pixels = float(height * width)
-    style_gram = gram_matrix(style_features, normalisation)
+        image_pixels = float(image_size[0] * image_size[1])
+    style_gram = _gram(style_features, normalisation)
     return _layer_style_loss(style_gram, _locations(style_features), combination_features, normalisation, image_pixels)
 
 
@@ -316,6 +346,13 @@ def content_loss(content_features, combination_features, normalisation: str = "g
             "Expected `content_features` and `combination_features` to have the same shape. Received: "
             f"{tuple(keras.ops.shape(content_features))} and {tuple(keras.ops.shape(combination_features))}"
         )
+    return _content(content_features, combination_features, normalisation)
+
+
+def _content(content_features, combination_features, normalisation: str):
+    """:func:`content_loss` of float32 feature maps already checked (also inside compiled functions)."""
+    import keras
+
     squared = keras.ops.square(combination_features - content_features)
     if normalisation == "tutorial":
         return keras.ops.mean(squared)
@@ -346,11 +383,16 @@ def total_variation_loss(images, kind: str = "anisotropic", beta: float = 2.5):
     Returns:
         float32 scalar backend tensor.
     """
+
+    kind = validation.check_choice("kind", kind, TOTAL_VARIATIONS)
+    beta = validation.check_float("beta", beta, 2.0, 4.0)
+    return _total_variation(_feature_maps("images", images), kind, beta)
+
+
+def _total_variation(images, kind: str, beta: float = 2.5):
+    """:func:`total_variation_loss` of a float32 batch already checked (also inside compiled functions)."""
     import keras
 
-    validation.check_choice("kind", kind, TOTAL_VARIATIONS)
-    beta = validation.check_float("beta", beta, 2.0, 4.0)
-    images = _feature_maps("images", images)
     if kind == "anisotropic":
         down = keras.ops.abs(images[:, 1:, :, :] - images[:, :-1, :, :])
         right = keras.ops.abs(images[:, :, 1:, :] - images[:, :, :-1, :])
@@ -417,8 +459,9 @@ class StyleTransferResult:
     method: str  # "adam" or "lbfgs"
 
     def time_to_reach(self, loss: float) -> float | None:
-        """Seconds until the first iterate whose loss is at most ``loss``; ``None`` if never."""
-        loss = validation.check_float("loss", loss, -MAX_WEIGHT * 1e6, MAX_WEIGHT * 1e6)
+        """Seconds until the first iterate whose loss is at most ``loss`` (a finite number within
+        +-1e11); ``None`` if never."""
+        loss = validation.check_float("loss", loss, -MAX_LOSS, MAX_LOSS)
         reached = np.flatnonzero(self.losses <= loss)
         return float(self.seconds[reached[0]]) if reached.size else None
 
@@ -449,24 +492,31 @@ class StyleTransfer:
             course's stand-in), or a :class:`coursepkg.PretrainedNetwork`, whose
             ``preprocess_input`` is then applied to ``255 * image``.
         content_image: ``(height, width, 3)``: the photograph; its size is the
-            size of the generated image.
-        style_image: ``(height_s, width_s, 3)``: the painting, any size.
-        content_layers: layer names for the content loss (averaged).
-        style_layers: layer names for the style loss.
-        content_weight: ``alpha`` of Gatys, 0 to 1e12.
-        style_weight: ``beta`` of Gatys, 0 to 1e12.
+            size of the generated image. Images are uint8, or floats in [0, 1],
+            with sides of 16 to 4,096 pixels.
+        style_image: ``(height_s, width_s, 3)``: the painting, any size in that range.
+        content_layers: 1 to 100 layer names for the content loss (averaged).
+        style_layers: 1 to 100 layer names for the style loss.
+        content_weight: ``alpha`` of Gatys, 0 to 1e10.
+        style_weight: ``beta`` of Gatys, 0 to 1e10.
         total_variation_weight: weight of :func:`total_variation_loss` of the
-            image, 0 (off) to 1e12.
+            image, 0 (off) to 1e10.
         normalisation: ``"tutorial"`` (default: the weights above are the TF
             tutorial's, tuned for Keras's VGG19), ``"gatys"`` or ``"keras_io"``;
             see the module's table.
-        style_layer_weights: ``w_l`` of each style layer; ``None``: ``1 / number of layers``.
+        style_layer_weights: ``w_l`` of each style layer, each 0 to 1e10;
+            ``None``: ``1 / number of layers``.
         total_variation: ``kind`` of :func:`total_variation_loss`.
         preprocess: function from the image tensor ``(1, height, width, 3)`` in
             [0, 1] to the model's input, with ``keras.ops``; ``None``: the
             PretrainedNetwork's preprocessing, or the image as it is.
         jit_compile: ``"auto"``, ``True`` or ``False``, see
             :func:`coursepkg.gradients.compiled_value_and_gradient`.
+
+    Raises:
+        TypeError: an argument of the wrong type.
+        ValueError: unknown layers, images of the wrong shape or range, settings
+            out of range. Every argument is checked before the feature extractor is built.
 
     Example:
         >>> network = coursepkg.pretrained("vgg19", include_top=False)
@@ -519,7 +569,7 @@ class StyleTransfer:
         style_maps = self._features(keras.ops.convert_to_tensor(self.style_image[np.newaxis]))
         self._content_targets = [content_maps[self._index[name]] for name in self.content_layers]
         self._style_targets = [
-            (gram_matrix(style_maps[self._index[name]], self.normalisation), _locations(style_maps[self._index[name]]))
+            (_gram(style_maps[self._index[name]], self.normalisation), _locations(style_maps[self._index[name]]))
             for name in self.style_layers
         ]
         self._image_pixels = float(self.content_image.shape[0] * self.content_image.shape[1])
@@ -535,7 +585,7 @@ class StyleTransfer:
 
         maps = self._features(images)
         content = sum(
-            content_loss(target, maps[self._index[name]], self.normalisation)
+            _content(target, maps[self._index[name]], self.normalisation)
             for name, target in zip(self.content_layers, self._content_targets)
         ) / len(self.content_layers)
         style = sum(
@@ -543,7 +593,7 @@ class StyleTransfer:
             for name, weight, (gram, locations) in zip(self.style_layers, self.style_layer_weights, self._style_targets)
         )
         variation = (
-            total_variation_loss(images, self.total_variation)
+            _total_variation(images, self.total_variation)
             if self.total_variation_weight
             else keras.ops.zeros((), dtype="float32")
         )
@@ -600,7 +650,8 @@ class StyleTransfer:
         """
         import keras
 
-        loss, gradient = self._compiled()(self._batch("image", image))
+        batch = self._batch("image", image)  # checked before anything is compiled
+        loss, gradient = self._compiled()(batch)
         return float(keras.ops.convert_to_numpy(loss)), keras.ops.convert_to_numpy(gradient)[0]
 
     def initial_image(self, noise: float = 0.0, seed: int = 0) -> np.ndarray:
@@ -609,6 +660,10 @@ class StyleTransfer:
         Gatys et al. start from white noise (``noise=1``); starting from the
         content image (``noise=0``, the TF tutorial) or a mix (the lecture)
         reaches a low loss in fewer steps.
+
+        Args:
+            noise: the share of noise, in [0, 1].
+            seed: seed of the noise, 0 to 2**32 - 1.
 
         Returns:
             float32 ``(height, width, 3)`` in [0, 1].
@@ -640,8 +695,10 @@ class StyleTransfer:
         Args:
             steps: number of updates, 1 to 100,000.
             start: starting image (default: the content image), see :meth:`initial_image`.
-            learning_rate, beta_1, beta_2, epsilon: Adam's settings.
-            target_loss: stop at the first iterate whose loss is at most this; ``None``: run all steps.
+            learning_rate, beta_1, beta_2, epsilon: Adam's settings: a learning rate in
+                (0, 1000], betas in [0, 1), epsilon in (0, 1000].
+            target_loss: stop at the first iterate whose loss is at most this (within +-1e11);
+                ``None``: run all steps.
 
         Returns:
             A :class:`StyleTransferResult` (``method="adam"``).
@@ -654,7 +711,7 @@ class StyleTransfer:
         beta_2 = validation.check_float("beta_2", beta_2, 0.0, 1.0, high_inclusive=False)
         epsilon = validation.check_float("epsilon", epsilon, 0.0, 1e3, low_inclusive=False)
         if target_loss is not None:
-            target_loss = validation.check_float("target_loss", target_loss, -MAX_WEIGHT * 1e6, MAX_WEIGHT * 1e6)
+            target_loss = validation.check_float("target_loss", target_loss, -MAX_LOSS, MAX_LOSS)
         start = self._start(start)
         step = self._compiled()
         image = keras.Variable(start[np.newaxis], dtype="float32", trainable=True, name="image")
@@ -697,9 +754,9 @@ class StyleTransfer:
         Args:
             steps: maximum number of iterations, 1 to 100,000.
             start: starting image (default: the content image).
-            target_loss: stop at the first iterate whose loss is at most this.
+            target_loss: stop at the first iterate whose loss is at most this (within +-1e11).
             max_evaluations: maximum number of loss-and-gradient evaluations
-                (default: SciPy's 15,000).
+                1 to 1,000,000 (default: SciPy's 15,000).
             history_size: number of gradient pairs kept (SciPy's ``maxcor``), 1 to 100.
 
         Returns:
@@ -710,7 +767,7 @@ class StyleTransfer:
 
         steps = validation.check_int("steps", steps, low=1, high=MAX_STEPS)
         if target_loss is not None:
-            target_loss = validation.check_float("target_loss", target_loss, -MAX_WEIGHT * 1e6, MAX_WEIGHT * 1e6)
+            target_loss = validation.check_float("target_loss", target_loss, -MAX_LOSS, MAX_LOSS)
         if max_evaluations is not None:
             max_evaluations = validation.check_int("max_evaluations", max_evaluations, low=1, high=10 * MAX_STEPS)
         history_size = validation.check_int("history_size", history_size, low=1, high=100)
@@ -779,8 +836,8 @@ def octave_sizes(shape, octaves: int = 4, octave_scale: float = 1.4) -> list[tup
     image's own size.
 
     Args:
-        shape: ``(height, width)`` of the image (extra trailing dimensions, such
-            as channels, are ignored), each 1 to 4,096.
+        shape: ``(height, width)`` of the image, or ``(height, width, channels)``
+            (the channels are ignored), each 1 to 4,096.
         octaves: number of scales, 1 to 10.
         octave_scale: ratio between two consecutive scales, 1 to 4.
 
@@ -791,10 +848,7 @@ def octave_sizes(shape, octaves: int = 4, octave_scale: float = 1.4) -> list[tup
         >>> octave_sizes((300, 400), octaves=3, octave_scale=2.0)
         [(75, 100), (150, 200), (300, 400)]
     """
-    if not isinstance(shape, (tuple, list)) or len(shape) < 2:
-        raise TypeError(f"Expected `shape` to be a pair (height, width). Received: shape={shape!r}")
-    height = validation.check_int("shape[0]", shape[0], low=1, high=MAX_IMAGE_SIDE)
-    width = validation.check_int("shape[1]", shape[1], low=1, high=MAX_IMAGE_SIDE)
+    height, width = validation.check_shape("shape", shape, length=(2, 3), low=1, high=MAX_IMAGE_SIDE)[:2]
     octaves = validation.check_int("octaves", octaves, low=1, high=10)
     octave_scale = validation.check_float("octave_scale", octave_scale, 1.0, 4.0)
     return [
@@ -846,17 +900,17 @@ def deep_dream(
 
     Args:
         model: a ``keras.Model`` or a :class:`coursepkg.PretrainedNetwork`.
-        image: ``(height, width, 3)``, uint8 or float in [0, 1].
-        layer_names: one layer name or a list of them (feature-map layers of ``model``).
+        image: ``(height, width, 3)``, uint8 or float in [0, 1], sides of 16 to 4,096 pixels.
+        layer_names: one layer name or a list of 1 to 100 (feature-map layers of ``model``).
         steps: gradient steps per octave, 1 to 100,000.
         step_size: mean change of a pixel per step, in [0, 1] units (0 to 1).
         octaves: number of scales, 1 to 10.
         octave_scale: ratio between two scales, 1 to 4.
         jitter: largest random shift in pixels, 0 (off) to 1,024.
-        layer_weights: ``w_l`` of each layer; ``None``: 1 each.
+        layer_weights: ``w_l`` of each layer, each 0 to 1e10; ``None``: 1 each.
         preprocess: function from ``(1, height, width, 3)`` in [0, 1] to the
             model's input (``None``: the PretrainedNetwork's, or none).
-        seed: seed of the jitter.
+        seed: seed of the jitter, 0 to 2**32 - 1.
         jit_compile: ``"auto"``, ``True`` or ``False``.
 
     Returns:
@@ -866,8 +920,9 @@ def deep_dream(
         ``(octaves * steps + 1,)``.
 
     Raises:
-        ValueError: unknown layers, a bad setting, or an image too small for
-            the octaves (the smallest scale must keep 16 pixels a side).
+        TypeError: arguments of the wrong type (checked before the model runs).
+        ValueError: unknown layers, a setting out of its range, or an image too
+            small for the octaves (the smallest scale must keep 16 pixels a side).
 
     Example:
         >>> dream, objectives = deep_dream(network, photo, ["block4_conv3", "block5_conv3"], steps=10)
@@ -881,7 +936,7 @@ def deep_dream(
     step_size = validation.check_float("step_size", step_size, 0.0, 1.0)
     octaves = validation.check_int("octaves", octaves, low=1, high=10)
     octave_scale = validation.check_float("octave_scale", octave_scale, 1.0, 4.0)
-    jitter = validation.check_int("jitter", jitter, low=0, high=1024)
+    jitter = validation.check_int("jitter", jitter, low=0, high=MAX_JITTER)
     seed = validation.check_int("seed", seed, low=0, high=2**32 - 1)
     jit_compile = _check_jit_compile(jit_compile)
     if layer_weights is None:

@@ -51,17 +51,29 @@ import dataclasses
 import functools
 import glob
 import math
-import numbers
 import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from coursepkg import validation
 from coursepkg.config import DEFAULT_SEED
 
 AUTO = "auto"
 PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
 MIN_FLOAT16_COMPUTE_CAPABILITY = (7, 0)  # Volta: first NVIDIA GPUs with float16 tensor cores
+
+# Upper bounds of the arguments: far above any real run, low enough that a typo fails at once.
+MAX_BATCH_SIZE = 65_536  # the largest batches of the literature (LARS on ImageNet) are 64K
+MAX_EPOCHS = 10_000
+MAX_STEPS = 1_000_000  # steps per epoch
+MAX_STEPS_PER_EXECUTION = 10_000
+MAX_SEED = 2**32 - 1  # NumPy's and tf.random's usual range of seeds
+MAX_SCALE = 65_536.0  # a factor on pixel values (e.g. 1 / 65535 for 16-bit images, 255 for [0, 1])
+MAX_AUGMENTERS = 100
+MAX_EXAMPLE_AXES = 6  # (n, frames, height, width, channels) and one more
+MAX_CPUINFO_LENGTH = 10_000_000  # /proc/cpuinfo of a 512-thread machine is about 1.5 MB
+VERBOSE_CHOICES = (AUTO, 0, 1, 2)
 
 
 # --------------------------------------------------------------------------- hardware
@@ -166,17 +178,28 @@ def cpu_has_native_bfloat16(cpuinfo: str | None = None) -> bool:
 
     Args:
         cpuinfo: the text of ``/proc/cpuinfo`` to read instead of the machine's
-            (for tests); ``None`` reads the machine's.
+            (for tests), at most 10,000,000 characters; ``None`` reads the machine's.
 
     Returns:
         ``True`` when one of :data:`NATIVE_BFLOAT16_CPU_FLAGS` is present.
+
+    Raises:
+        TypeError: ``cpuinfo`` is neither a string nor ``None``.
+        ValueError: ``cpuinfo`` is longer than 10,000,000 characters.
     """
     if cpuinfo is None:
         cpuinfo = _read_cpuinfo()
         if cpuinfo is None:
             return _macos_has_bfloat16()
-    if not isinstance(cpuinfo, str):
-        raise TypeError(f"Expected `cpuinfo` to be a string or None. Received: cpuinfo={cpuinfo!r}")
+    elif not isinstance(cpuinfo, str):
+        raise TypeError(
+            f"Expected `cpuinfo` to be a string or None. Received: cpuinfo={cpuinfo!r:.80}"
+        )
+    elif len(cpuinfo) > MAX_CPUINFO_LENGTH:
+        raise ValueError(
+            f"Expected `cpuinfo` to be at most {MAX_CPUINFO_LENGTH:,} characters long. "
+            f"Received: cpuinfo of {len(cpuinfo):,} characters"
+        )
     for line in cpuinfo.splitlines():
         key, _, value = line.partition(":")
         if key.strip().lower() in ("flags", "features") and NATIVE_BFLOAT16_CPU_FLAGS & set(
@@ -263,12 +286,13 @@ def configure_precision(policy: str = AUTO) -> str:
     Returns:
         The name of the policy now in force, e.g. ``"float32"``.
 
+    Raises:
+        ValueError: ``policy`` (or ``$COURSEPKG_PRECISION``) is not one of these names.
+
     Example:
         >>> coursepkg.configure_precision()  # a CPU with AVX512-BF16, TensorFlow
         'mixed_bfloat16'
     """
-    from coursepkg import validation
-
     validation.check_choice("policy", policy, (AUTO, *PRECISION_POLICIES))
     import keras
 
@@ -283,7 +307,6 @@ def configure_precision(policy: str = AUTO) -> str:
     return policy
 
 
-@contextlib.contextmanager
 def precision_scope(policy: str = "float32"):
     """Use another global dtype policy inside a ``with`` block, then put the previous one back.
 
@@ -296,16 +319,22 @@ def precision_scope(policy: str = "float32"):
     Args:
         policy: one of ``"float32"``, ``"mixed_float16"``, ``"mixed_bfloat16"``.
 
-    Yields:
-        The policy in force inside the block.
+    Returns:
+        A context manager; ``with`` gives the policy in force inside the block.
+
+    Raises:
+        ValueError: ``policy`` is not one of these names (at the call, before the block).
 
     Example:
         >>> with coursepkg.training.precision_scope("float32"):
         ...     layer = keras.layers.Conv2D(8, 3)  # computes in float32
     """
-    from coursepkg import validation
-
     validation.check_choice("policy", policy, PRECISION_POLICIES)
+    return _precision_scope(policy)
+
+
+@contextlib.contextmanager
+def _precision_scope(policy: str):
     import keras
 
     previous = keras.config.dtype_policy()
@@ -463,58 +492,73 @@ def make_dataset(
        boundaries either.
 
     Args:
-        x: images (or any features), an array of shape ``(n, ...)``; uint8 is
-            best. Keep the channel axis your model expects, e.g.
-            ``(n, 28, 28, 1)``.
-        y: labels, an array of ``n`` rows (class indices or one-hot); a dict
-            of such arrays, one per output of a multi-output model (keyed by
-            the output names, as ``model.fit`` takes them); or ``None`` for a
-            dataset of images only (for ``model.predict``).
-        batch_size: examples per batch (the global batch on several devices).
-        shuffle: draw a new order every epoch; ``False`` keeps the array order.
-        seed: seed of the shuffling order (non-negative integer).
-        augment: ``None``, a callable, or a list of callables applied in order
-            to each float32 image batch, e.g. ``keras.layers.RandomFlip()``
-            (Keras preprocessing layers work inside ``tf.data`` under every
-            backend). Use it for the training set only.
+        x: images (or any features), a non-empty array of shape ``(n, ...)``
+            with 1 to 6 axes, of integers or finite floats; uint8 is best.
+            Keep the channel axis your model expects, e.g. ``(n, 28, 28, 1)``.
+        y: labels, an array of ``n`` rows of integers or finite floats (class
+            indices or one-hot); a dict of such arrays, one per output of a
+            multi-output model (keyed by the output names, as ``model.fit``
+            takes them); or ``None`` for a dataset of images only (for
+            ``model.predict``).
+        batch_size: examples per batch (the global batch on several devices),
+            an integer in [1, 65,536].
+        shuffle: ``True`` draws a new order every epoch; ``False`` keeps the
+            array order.
+        seed: seed of the shuffling order, an integer in [0, 2**32 - 1].
+        augment: ``None``, a callable, or a list of at most 100 callables
+            applied in order to each float32 image batch, e.g.
+            ``keras.layers.RandomFlip()`` (Keras preprocessing layers work
+            inside ``tf.data`` under every backend). Use it for the training
+            set only.
         scale: ``"auto"`` divides uint8 images by 255 and leaves other dtypes
-            unscaled; a number multiplies the float32 images by it.
-        repeat: loop over the data forever (pass ``steps_per_epoch`` to
-            ``model.fit``); :func:`fit` does this.
-        drop_remainder: drop the last, smaller batch (TPUs want equal batches).
+            unscaled; a number in (0, 65,536] multiplies the float32 images by it.
+        repeat: ``True`` loops over the data forever (pass ``steps_per_epoch``
+            to ``model.fit``); :func:`fit` does this.
+        drop_remainder: ``True`` drops the last, smaller batch (TPUs want
+            equal batches).
 
     Returns:
         A ``tf.data.Dataset`` of ``(images, labels)`` batches (``images`` alone
         when ``y`` is None), images as float32.
 
+    Raises:
+        TypeError: an argument of the wrong type: arrays of strings, booleans,
+            complex numbers or objects; a float ``batch_size`` or ``seed``; a
+            flag that is not ``True`` or ``False``; an ``augment`` that is not callable.
+        ValueError: an empty array, NaN or infinite values, ``y`` of another
+            length than ``x``, a number outside its range, a string ``scale``
+            other than ``"auto"``, fewer examples than one batch with
+            ``drop_remainder=True``.
+
     Example:
         >>> train = coursepkg.make_dataset(x_train, y_train, batch_size=128)
         >>> model.fit(train, epochs=5)
     """
-    x = np.asarray(x)
-    if x.ndim < 1 or len(x) == 0:
-        raise ValueError(
-            f"Expected `x` to be a non-empty array of examples. Received: x with shape {x.shape}"
-        )
+    x = _as_examples("x", x)
     y = _as_labels(y, x)
-    _check_positive_int(batch_size, "batch_size")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"Expected `seed` to be a non-negative integer. Received: seed={seed!r}")
+    batch_size = validation.check_int("batch_size", batch_size, 1, MAX_BATCH_SIZE)
+    shuffle = validation.check_bool("shuffle", shuffle)
+    seed = validation.check_int("seed", seed, 0, MAX_SEED)
     augmenters = _as_augmenters(augment)
     divisor, factor = _scaling(scale, x.dtype)
-    num_examples = len(x)
-    if drop_remainder and num_examples < batch_size:
-        raise ValueError(
-            "Expected at least one full batch with `drop_remainder=True`. "
-            f"Received: {num_examples} examples, batch_size={batch_size}"
-        )
+    repeat = validation.check_bool("repeat", repeat)
+    drop_remainder = validation.check_bool("drop_remainder", drop_remainder)
+    _check_one_full_batch(len(x), batch_size, drop_remainder)
+    return _pipeline(
+        x, y, batch_size, shuffle, seed, augmenters, (divisor, factor), repeat, drop_remainder
+    )
 
+
+def _pipeline(x, y, batch_size, shuffle, seed, augmenters, scaling, repeat, drop_remainder):
+    """The ``tf.data`` pipeline of :func:`make_dataset`, from arguments already checked."""
     import keras
     import tensorflow as tf
 
     if keras.backend.backend() != "tensorflow":
         _keep_tensorflow_off_accelerators(tf)
 
+    divisor, factor = scaling
+    num_examples = len(x)
     with tf.device("/CPU:0"):  # the data stays in host memory; only batches travel to the device
         features = tf.constant(x)  # (n, ...) in its own dtype, e.g. uint8
         labels = None if y is None else tf.nest.map_structure(tf.constant, y)  # (n, ...) each
@@ -563,7 +607,47 @@ def make_dataset(
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def _as_labels(y, x: np.ndarray):
+def _as_examples(name: str, value) -> np.ndarray:
+    """``value`` as a non-empty array ``(n, ...)`` of 1 to 6 axes, of integers or finite floats.
+
+    Kept in its own dtype (uint8 images stay uint8); NaN and infinities are
+    looked for in slices, so that no mask of the whole array is made.
+    """
+    array = validation.check_array(name, _widen_low_precision(value), dtype="number", finite=False)
+    if not 1 <= array.ndim <= MAX_EXAMPLE_AXES:
+        raise ValueError(
+            f"Expected `{name}` to be an array of examples (n, ...) with 1 to {MAX_EXAMPLE_AXES} "
+            f"axes. Received: {name} with shape {array.shape}"
+        )
+    _check_finite(name, array)
+    return array
+
+
+def _widen_low_precision(value):
+    """A NumPy array of bfloat16 or float8 (``ml_dtypes``) as float32; anything else unchanged.
+
+    ``model.predict`` returns bfloat16 arrays under the ``"mixed_bfloat16"``
+    policy; NumPy does not count them as floats, so the checks would refuse them.
+    """
+    if isinstance(value, np.ndarray) and value.dtype.name.startswith(("bfloat", "float8")):
+        return value.astype(np.float32)
+    return value
+
+
+def _check_finite(name: str, array: np.ndarray) -> None:
+    """Refuse NaN and infinities in an array of one axis or more, about 16M values at a time."""
+    if not np.issubdtype(array.dtype, np.floating):
+        return
+    rows = max(1, 2**24 // max(1, array[0].size))
+    for start in range(0, len(array), rows):
+        if not np.all(np.isfinite(array[start : start + rows])):
+            raise ValueError(
+                f"Expected `{name}` to hold finite values. Received: {name} with NaN or infinite "
+                f"values (first in rows {start} to {min(start + rows, len(array)) - 1})"
+            )
+
+
+def _as_labels(y, x: np.ndarray, x_name: str = "x", y_name: str = "y"):
     """``y`` as NumPy arrays of ``len(x)`` rows (floats as float32, as ``model.fit`` does).
 
     ``y`` is one array, a dict of arrays (one per output of the model), or None.
@@ -572,18 +656,27 @@ def _as_labels(y, x: np.ndarray):
         return None
     if isinstance(y, dict):
         if not y:
-            raise ValueError("Expected `y` to hold labels for at least one output. Received: y={}")
-        return {name: _as_label_array(labels, x, f"y[{name!r}]") for name, labels in y.items()}
-    return _as_label_array(y, x, "y")
+            raise ValueError(
+                f"Expected `{y_name}` to hold labels for at least one output. "
+                f"Received: {y_name}={{}}"
+            )
+        return {
+            name: _as_label_array(labels, x, x_name, f"{y_name}[{name!r}]")
+            for name, labels in y.items()
+        }
+    return _as_label_array(y, x, x_name, y_name)
 
 
-def _as_label_array(labels, x: np.ndarray, argument: str) -> np.ndarray:
-    labels = np.asarray(labels)
-    if labels.ndim < 1 or x.ndim < 1 or len(labels) != len(x):
+def _as_label_array(labels, x: np.ndarray, x_name: str, argument: str) -> np.ndarray:
+    labels = validation.check_array(
+        argument, _widen_low_precision(labels), dtype="number", allow_empty=True, finite=False
+    )
+    if labels.ndim < 1 or len(labels) != len(x):
         raise ValueError(
-            f"Expected `x` and `{argument}` to hold the same number of examples. "
-            f"Received: x with shape {x.shape}, {argument} with shape {labels.shape}"
+            f"Expected `{x_name}` and `{argument}` to hold the same number of examples. "
+            f"Received: {x_name} with shape {x.shape}, {argument} with shape {labels.shape}"
         )
+    _check_finite(argument, labels)
     if np.issubdtype(labels.dtype, np.floating):
         labels = labels.astype(np.float32)  # one-hot or regression targets
     return labels
@@ -598,10 +691,11 @@ def _rows(y, rows: slice):
     return y[rows]
 
 
-def _check_positive_int(value, argument: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+def _check_one_full_batch(num_examples: int, batch_size: int, drop_remainder: bool) -> None:
+    if drop_remainder and num_examples < batch_size:
         raise ValueError(
-            f"Expected `{argument}` to be a positive integer. Received: {argument}={value!r}"
+            "Expected at least one full batch with `drop_remainder=True`. "
+            f"Received: {num_examples} examples, batch_size={batch_size}"
         )
 
 
@@ -609,29 +703,37 @@ def _as_augmenters(augment) -> list[Callable]:
     if augment is None:
         return []
     augmenters = list(augment) if isinstance(augment, (list, tuple)) else [augment]
-    for augmenter in augmenters:
-        if not callable(augmenter):
-            raise ValueError(
-                "Expected `augment` to be None, a callable or a list of callables. "
-                f"Received: augment={augment!r}"
-            )
+    expected = (
+        f"Expected `augment` to be None, a callable or a list of at most {MAX_AUGMENTERS} callables."
+    )
+    if not all(callable(augmenter) for augmenter in augmenters):
+        raise TypeError(f"{expected} Received: augment={augment!r:.80}")
+    if len(augmenters) > MAX_AUGMENTERS:
+        raise ValueError(f"{expected} Received: a list of {len(augmenters)}")
     return augmenters
 
 
 def _scaling(scale, dtype) -> tuple[float | None, float]:
     """(divisor, factor): uint8 with "auto" is divided by 255 (exactly as NumPy's ``x / 255``)."""
-    if scale == AUTO:
-        return (255.0, 1.0) if dtype == np.uint8 else (None, 1.0)
-    if (
-        isinstance(scale, bool)
-        or not isinstance(scale, numbers.Real)
-        or not math.isfinite(scale)
-        or scale <= 0
-    ):
+    if isinstance(scale, str):
+        if scale == AUTO:
+            return (255.0, 1.0) if dtype == np.uint8 else (None, 1.0)
         raise ValueError(
-            f"Expected `scale` to be 'auto' or a positive number. Received: scale={scale!r}"
+            f"Expected `scale` to be 'auto' or a number in (0, {MAX_SCALE:g}]. "
+            f"Received: scale={scale!r:.80}"
         )
-    return None, float(scale)
+    return None, validation.check_float("scale", scale, 0.0, MAX_SCALE, low_inclusive=False)
+
+
+def _auto_or(name: str, value, expected: str, check, *bounds):
+    """``"auto"``, or what ``check(name, value, *bounds)`` accepts (``expected`` describes it)."""
+    if isinstance(value, str):
+        if value == AUTO:
+            return AUTO
+        raise ValueError(
+            f"Expected `{name}` to be 'auto' or {expected}. Received: {name}={value!r:.80}"
+        )
+    return check(name, value, *bounds)
 
 
 def _keep_tensorflow_off_accelerators(tf) -> None:
@@ -678,21 +780,30 @@ def fit(
         model: a compiled ``keras.Model`` (build and compile it in
             ``distribution_strategy().scope()`` after
             :func:`configure_precision`).
-        x: training images, array ``(n, ...)``, ideally uint8.
-        y: training labels, ``n`` rows, or a dict of them keyed by output
-            name for a model with several outputs (see :func:`make_dataset`).
-        batch_size: examples per step (the global batch on several devices).
-        epochs: passes over the training data.
-        validation_data: ``(x_val, y_val)`` arrays (same scaling, never
-            shuffled or augmented), a ``tf.data.Dataset``, or ``None``.
-        validation_split: fraction of ``x, y`` held out for validation, taken
-            from the end before shuffling, as ``model.fit`` does. Ignored when
-            ``validation_data`` is given.
-        shuffle: new order of the training data every epoch.
-        seed: seed of that order; the same seed gives the same batches.
+        x: training images, array ``(n, ...)`` of integers or finite floats
+            (1 to 6 axes; bfloat16 is read as float32), ideally uint8.
+        y: training labels (required), ``n`` rows, or a dict of them keyed by
+            output name for a model with several outputs (see
+            :func:`make_dataset`). With a single output and the loss
+            ``sparse_categorical_crossentropy``, whole numbers in ``[0,
+            classes)`` where ``classes`` is the width of the model's output
+            (the loss's ``ignore_class`` allowed too); with
+            ``categorical_crossentropy``, one-hot rows of that width.
+        batch_size: examples per step (the global batch on several devices),
+            an integer in [1, 65,536].
+        epochs: passes over the training data, an integer in [1, 10,000].
+        validation_data: ``(x_val, y_val)`` arrays, checked as ``x`` and ``y``
+            (same scaling, never shuffled or augmented), a
+            ``tf.data.Dataset`` or ``keras.utils.PyDataset``, or ``None``.
+        validation_split: fraction of ``x, y`` held out for validation, a
+            number in [0, 1), taken from the end before shuffling, as
+            ``model.fit`` does. Ignored when ``validation_data`` is given.
+        shuffle: ``True`` draws a new order of the training data every epoch.
+        seed: seed of that order, an integer in [0, 2**32 - 1]; the same seed
+            gives the same batches.
         augment: callable(s) applied to each float32 training batch (see
             :func:`make_dataset`).
-        scale: ``"auto"`` (uint8 divided by 255) or a factor.
+        scale: ``"auto"`` (uint8 divided by 255) or a factor in (0, 65,536].
         jit_compile: ``"auto"`` keeps what ``model.compile`` chose. Keras's
             own default compiles the training step with XLA under JAX (always);
             under TensorFlow only when a GPU or TPU is visible and no
@@ -704,16 +815,27 @@ def fit(
             into a few compiled kernels: faster on a GPU or TPU, at the cost
             of compiling during the first steps.
         steps_per_execution: ``"auto"`` keeps the compiled setting; an integer
-            ``N`` runs ``N`` batches per compiled call, which cuts Python
-            overhead for small models on a GPU or TPU (batch-level callbacks
-            then see every ``N``-th batch). Not supported by PyTorch.
-        callbacks: Keras callbacks, passed through.
-        verbose: passed through (``"auto"``: progress bar).
-        **fit_kwargs: any other ``model.fit`` argument (``initial_epoch``,
-            ``class_weight``, ``validation_freq``, ``steps_per_epoch``...).
+            ``N`` in [1, 10,000] runs ``N`` batches per compiled call, which
+            cuts Python overhead for small models on a GPU or TPU (batch-level
+            callbacks then see every ``N``-th batch). Not supported by PyTorch.
+        callbacks: ``None`` or a list of ``keras.callbacks.Callback``, passed through.
+        verbose: ``"auto"`` (progress bar), 0, 1 or 2, passed through.
+        **fit_kwargs: any other ``model.fit`` argument (``initial_epoch`` and
+            ``steps_per_epoch``, integers in [0, 10,000] and [1, 1,000,000];
+            ``class_weight``, ``validation_freq``...); not ``sample_weight``,
+            which the pipeline does not carry.
 
     Returns:
         The ``keras.callbacks.History`` that ``model.fit`` returns.
+
+    Raises:
+        TypeError: an argument of the wrong type (``model`` not a
+            ``keras.Model``, arrays of strings or booleans, a string flag, a
+            float where an integer belongs, an unknown ``model.fit`` argument).
+        ValueError: a model that is not compiled, no ``y``, labels of another
+            length than ``x`` or outside the model's classes, NaN or
+            infinite values, a number outside its range. All are raised
+            before any data is copied or any step is traced.
 
     Example:
         >>> history = coursepkg.fit(model, x_train, y_train, epochs=5,
@@ -721,35 +843,33 @@ def fit(
     """
     import keras
 
-    if not getattr(model, "compiled", False):
+    _check_compiled_model(model)
+    x = _as_examples("x", x)
+    if y is None:
         raise ValueError(
-            "Expected `model` to be compiled: call model.compile(optimizer=..., loss=...) first. "
-            f"Received: model={getattr(model, 'name', model)!r} (not compiled)"
+            "Expected `y`, the labels (targets) of `x`: fit trains on (x, y) pairs. "
+            "Received: y=None"
         )
-    _check_positive_int(epochs, "epochs")
-    _check_positive_int(batch_size, "batch_size")
-    if (
-        isinstance(validation_split, bool)
-        or not isinstance(validation_split, numbers.Real)
-        or not 0 <= validation_split < 1
-    ):
-        raise ValueError(
-            "Expected `validation_split` to be a number in [0, 1). "
-            f"Received: validation_split={validation_split!r}"
-        )
-    if isinstance(validation_data, (tuple, list)) and len(validation_data) != 2:
-        raise ValueError(
-            "Expected `validation_data` to be (x_val, y_val) or a tf.data.Dataset. "
-            f"Received: a sequence of length {len(validation_data)}"
-        )
-    if jit_compile != AUTO and not isinstance(jit_compile, bool):
-        raise ValueError(
-            f"Expected `jit_compile` to be 'auto', True or False. Received: jit_compile={jit_compile!r}"
-        )
-    if steps_per_execution != AUTO:
-        _check_positive_int(steps_per_execution, "steps_per_execution")
-    x = np.asarray(x)
     y = _as_labels(y, x)
+    _check_labels_for_model(model, y, "y")
+    batch_size = validation.check_int("batch_size", batch_size, 1, MAX_BATCH_SIZE)
+    epochs = validation.check_int("epochs", epochs, 1, MAX_EPOCHS)
+    validation_split = validation.check_float(
+        "validation_split", validation_split, 0.0, 1.0, high_inclusive=False
+    )
+    shuffle = validation.check_bool("shuffle", shuffle)
+    seed = validation.check_int("seed", seed, 0, MAX_SEED)
+    augmenters = _as_augmenters(augment)
+    scaling = _scaling(scale, x.dtype)
+    jit_compile = _auto_or("jit_compile", jit_compile, "True or False", validation.check_bool)
+    steps_per_execution = _auto_or(
+        "steps_per_execution", steps_per_execution, f"an integer in [1, {MAX_STEPS_PER_EXECUTION}]",
+        validation.check_int, 1, MAX_STEPS_PER_EXECUTION,
+    )  # fmt: skip
+    callbacks = _check_callbacks(callbacks)
+    verbose = _auto_or("verbose", verbose, "0, 1 or 2", validation.check_int, 0, 2)
+    _check_fit_kwargs(model, fit_kwargs)
+    validation_data = _check_validation_data(validation_data, x, model)
     if validation_data is None and validation_split > 0:
         split_at = int(math.floor(len(x) * (1.0 - validation_split)))  # as keras.Model.fit does
         if split_at in (0, len(x)):
@@ -763,27 +883,17 @@ def fit(
     # TPUs want equal batches, and a JAX DataParallel splits each batch evenly over its devices.
     tpu = type(getattr(model, "distribute_strategy", None)).__name__.startswith("TPUStrategy")
     equal_batches = tpu or keras.distribution.distribution() is not None
-    train = make_dataset(
-        x,
-        y,
-        batch_size,
-        shuffle=shuffle,
-        seed=seed,
-        augment=augment,
-        scale=scale,
-        repeat=True,
-        drop_remainder=equal_batches,
-    )
+    _check_one_full_batch(len(x), batch_size, equal_batches)
+    train = _pipeline(x, y, batch_size, shuffle, seed, augmenters, scaling, True, equal_batches)
     batches_per_epoch = len(x) // batch_size if equal_batches else math.ceil(len(x) / batch_size)
-    fit_kwargs.setdefault("steps_per_epoch", batches_per_epoch)
-    if isinstance(validation_data, (tuple, list)):
-        validation_data = make_dataset(
-            validation_data[0],
-            validation_data[1],
-            batch_size,
-            shuffle=False,
-            scale=scale,
-            drop_remainder=equal_batches,
+    if fit_kwargs.get("steps_per_epoch") is None:  # None: one pass, as model.fit on arrays
+        fit_kwargs["steps_per_epoch"] = batches_per_epoch
+    if isinstance(validation_data, tuple):
+        x_val, y_val = validation_data
+        _check_one_full_batch(len(x_val), batch_size, equal_batches)
+        val_scaling = _scaling(scale, x_val.dtype)  # "auto" follows x_val's own dtype
+        validation_data = _pipeline(
+            x_val, y_val, batch_size, False, seed, [], val_scaling, False, equal_batches
         )
     _set_compiled_option(model, "jit_compile", jit_compile)
     _set_compiled_option(model, "steps_per_execution", steps_per_execution)
@@ -797,6 +907,158 @@ def fit(
         shuffle=False,  # the pipeline shuffles; Keras would only warn about a dataset
         **fit_kwargs,
     )
+
+
+# Arguments of model.fit that fit sets itself, or that its pipeline cannot carry.
+_FIT_OWN_ARGUMENTS = frozenset(
+    {"x", "y", "batch_size", "epochs", "verbose", "callbacks", "validation_split",
+     "validation_data", "shuffle", "sample_weight"}
+)  # fmt: skip
+_SPARSE_LOSS, _ONE_HOT_LOSS = "sparse_categorical_crossentropy", "categorical_crossentropy"
+
+
+def _check_compiled_model(model) -> None:
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            f"Expected `model` to be a compiled keras.Model. Received: model={model!r:.80}"
+        )
+    if not getattr(model, "compiled", False):
+        raise ValueError(
+            "Expected `model` to be compiled: call model.compile(optimizer=..., loss=...) first. "
+            f"Received: model={model.name!r} (not compiled)"
+        )
+
+
+def _loss_name(loss) -> str | None:
+    """The loss's name if it is one of the two cross-entropies that take classes, else None."""
+    if isinstance(loss, str):
+        name = loss
+    else:  # a keras.losses.Loss wraps its function as `fn`; a plain function has its own name
+        name = getattr(getattr(loss, "fn", loss), "__name__", None)
+    if not isinstance(name, str):
+        return None
+    compact = name.lower().replace("_", "")
+    known = {"sparsecategoricalcrossentropy": _SPARSE_LOSS, "categoricalcrossentropy": _ONE_HOT_LOSS}
+    return known.get(compact)
+
+
+def _output_width(model) -> int | None:
+    """Width of the last axis of a single-output model's output; None when unknown or several."""
+    try:
+        outputs = model.outputs
+    except (AttributeError, ValueError, RuntimeError):  # a subclassed or unbuilt model
+        return None
+    if not outputs or len(outputs) != 1 or outputs[0].shape[-1] is None:
+        return None
+    return int(outputs[0].shape[-1])
+
+
+def _check_labels_for_model(model, labels, name: str) -> None:
+    """Class labels that fit the model's output, where its loss says what they are."""
+    if labels is None or isinstance(labels, dict):  # several outputs: Keras matches them by name
+        return
+    loss, classes = _loss_name(getattr(model, "loss", None)), _output_width(model)
+    if loss is None or classes is None:
+        return
+    if loss == _ONE_HOT_LOSS:
+        if labels.ndim < 2 or labels.shape[-1] != classes:
+            raise ValueError(
+                f"Expected `{name}` to be one-hot rows of width {classes}, the outputs of model "
+                f"{model.name!r} (loss {_ONE_HOT_LOSS}). Received: {name} with shape {labels.shape}"
+            )
+        return
+    ignored = getattr(model.loss, "ignore_class", None)
+    counted = labels[labels != ignored] if ignored is not None else labels
+    if counted.size == 0:
+        return
+    fractional = counted[counted != np.round(counted)]
+    if fractional.size:
+        raise ValueError(
+            f"Expected `{name}` to hold class indices, whole numbers (loss {_SPARSE_LOSS}). "
+            f"Received: {name} with fractional values, e.g. {fractional[0]}"
+        )
+    low, high = counted.min(), counted.max()
+    if low < 0 or high >= classes:
+        raise ValueError(
+            f"Expected `{name}` to hold class indices in [0, {classes}), one per output of model "
+            f"{model.name!r} (loss {_SPARSE_LOSS}). "
+            f"Received: {name} with values in [{low:g}, {high:g}]"
+        )
+
+
+def _check_callbacks(callbacks) -> list | None:
+    import keras
+
+    if callbacks is None:
+        return None
+    if not isinstance(callbacks, (list, tuple)) or not all(
+        isinstance(callback, keras.callbacks.Callback) for callback in callbacks
+    ):
+        raise TypeError(
+            "Expected `callbacks` to be None or a list of keras.callbacks.Callback. "
+            f"Received: callbacks={callbacks!r:.80}"
+        )
+    return list(callbacks)
+
+
+def _check_fit_kwargs(model, fit_kwargs: dict) -> None:
+    """Only ``model.fit``'s own keyword arguments, those that are numbers within bounds."""
+    import inspect
+
+    parameters = inspect.signature(model.fit).parameters
+    accepted = set(parameters) - _FIT_OWN_ARGUMENTS
+    takes_any = any(parameter.kind is parameter.VAR_KEYWORD for parameter in parameters.values())
+    for key, value in fit_kwargs.items():
+        if key not in accepted and (key in _FIT_OWN_ARGUMENTS or not takes_any):
+            raise TypeError(
+                f"Expected keyword arguments of model.fit other than those fit sets itself "
+                f"({', '.join(sorted(accepted))}). Received: {key}={value!r:.80}"
+            )
+    if fit_kwargs.get("steps_per_epoch") is not None:
+        validation.check_int("steps_per_epoch", fit_kwargs["steps_per_epoch"], 1, MAX_STEPS)
+    if "initial_epoch" in fit_kwargs:
+        validation.check_int("initial_epoch", fit_kwargs["initial_epoch"], 0, MAX_EPOCHS)
+
+
+def _check_validation_data(validation_data, x: np.ndarray, model):
+    """None, a dataset (passed through), or ``(x_val, y_val)`` checked as ``x`` and ``y`` are."""
+    if validation_data is None or _is_dataset(validation_data):
+        return validation_data
+    expected = "Expected `validation_data` to be (x_val, y_val) arrays, a tf.data.Dataset or None."
+    if not isinstance(validation_data, (tuple, list)):
+        raise TypeError(f"{expected} Received: validation_data={validation_data!r:.80}")
+    if len(validation_data) != 2:
+        raise ValueError(f"{expected} Received: a sequence of length {len(validation_data)}")
+    try:
+        x_val = _as_examples("x_val", validation_data[0])
+        if x_val.shape[1:] != x.shape[1:]:
+            raise ValueError(
+                f"Expected `x_val` to hold examples of the shape of those of `x`, {x.shape[1:]}. "
+                f"Received: x_val with shape {x_val.shape}"
+            )
+        if validation_data[1] is None:
+            raise ValueError("Expected `y_val`, the labels of `x_val`. Received: y_val=None")
+        y_val = _as_labels(validation_data[1], x_val, "x_val", "y_val")
+        _check_labels_for_model(model, y_val, "y_val")
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"Invalid `validation_data`: {error}") from None
+    return x_val, y_val
+
+
+def _is_dataset(value) -> bool:
+    """A ``tf.data.Dataset`` or a ``keras.utils.PyDataset``, which Keras reads itself."""
+    import keras
+
+    if isinstance(value, keras.utils.PyDataset):
+        return True
+    module = type(value).__module__ or ""
+    if not module.startswith("tensorflow"):
+        return False
+    import tensorflow as tf
+
+    return isinstance(value, tf.data.Dataset)
 
 
 def _build_before_tracing(model, dataset) -> None:

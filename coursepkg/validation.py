@@ -38,6 +38,15 @@ def _received(name: str, value) -> str:
     return f"Received: {name}={text}"
 
 
+# Low-precision floats that NumPy does not count as floating (ml_dtypes' bfloat16, the output
+# of a model under mixed_bfloat16): read as float32.
+_WIDENED_DTYPES = ("bfloat16", "float8_e4m3fn", "float8_e5m2")
+
+
+def _widen(array: np.ndarray) -> np.ndarray:
+    return array.astype(np.float32) if array.dtype.name in _WIDENED_DTYPES else array
+
+
 def check_bool(name: str, value) -> bool:
     """A real boolean: ``True``/``False`` (or a NumPy bool), never a string or a number.
 
@@ -182,6 +191,7 @@ def check_images(name: str, value, pixel_range: tuple[float, float], rank: int |
         array = np.asarray(value)
     except (TypeError, ValueError) as error:  # ragged nested lists
         raise TypeError(f"Expected `{name}` to be a numeric array. {_received(name, value)}") from error
+    array = _widen(array)
     if array.dtype == np.bool_ or not (
         np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
     ):
@@ -200,7 +210,8 @@ def check_images(name: str, value, pixel_range: tuple[float, float], rank: int |
         raise ValueError(
             f"Expected `{name}` to hold finite values. Received: {name} with NaN or infinite values"
         )
-    if array.min() < low or array.max() > high:
+    # Compared in float32, the images' precision: float32(0.3) > 0.3 must not be refused.
+    if array.min() < np.float32(low) or array.max() > np.float32(high):
         raise ValueError(
             f"Expected `{name}` to hold values in [{low:g}, {high:g}]. "
             f"Received: {name} with values in [{array.min():g}, {array.max():g}]"
@@ -233,3 +244,127 @@ def check_labels(name: str, value, count: int, classes: int) -> np.ndarray:
             f"Received: {name} with values in [{array.min()}, {array.max()}]"
         )
     return array.astype(np.int64)
+
+
+# Largest number of elements an array argument may hold (about 4 GB in float32): a typo such as
+# a shape of (10**6, 10**6) fails at once instead of exhausting the machine.
+MAX_ARRAY_SIZE = 10**9
+
+
+def check_array(
+    name: str,
+    value,
+    ndim: int | Iterable[int] | None = None,
+    dtype: str = "real",
+    allow_empty: bool = False,
+    finite: bool = True,
+) -> np.ndarray:
+    """A numeric array: real (or integer) values, a given number of axes, finite, non-empty.
+
+    Introduced in: book/16_sound.ipynb (the hardening of every public function, issue 16).
+
+    Args:
+        name: the argument's name, for the message.
+        value: an array-like (a NumPy array, a list of numbers, a tensor).
+        ndim: the accepted numbers of axes (one int or several); ``None`` accepts any.
+        dtype: ``"real"`` (integers or floats, returned as float64 unless already float32,
+            float16 or float64), ``"integer"`` (returned as int64) or ``"number"`` (ints or floats,
+            returned unchanged).
+        allow_empty: whether an array with no elements is accepted.
+        finite: whether NaN and infinite values are refused.
+
+    Raises:
+        TypeError: strings, booleans, complex numbers, objects, ragged lists; floats where
+            integers are required.
+        ValueError: the wrong number of axes, empty, too large, NaN or infinite values.
+    """
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"Expected `{name}` to be a numeric array. {_received(name, value)}")
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:  # ragged nested lists
+        raise TypeError(f"Expected `{name}` to be a numeric array. {_received(name, value)}") from error
+    array = _widen(array)
+    is_int = np.issubdtype(array.dtype, np.integer) and array.dtype != np.bool_
+    is_float = np.issubdtype(array.dtype, np.floating)
+    if dtype == "integer" and not is_int:
+        raise TypeError(
+            f"Expected `{name}` to be an array of integers. Received: {name} of dtype {array.dtype}"
+        )
+    if not (is_int or is_float):
+        raise TypeError(
+            f"Expected `{name}` to be an array of real numbers. Received: {name} of dtype {array.dtype}"
+        )
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, numbers.Integral) else tuple(ndim)
+        if array.ndim not in allowed:
+            wanted = " or ".join(str(n) for n in allowed)
+            raise ValueError(
+                f"Expected `{name}` to have {wanted} axes. Received: {name} with shape {array.shape}"
+            )
+    if array.size == 0 and not allow_empty:
+        raise ValueError(f"Expected `{name}` to be non-empty. Received: {name} with shape {array.shape}")
+    if array.size > MAX_ARRAY_SIZE:
+        raise ValueError(
+            f"Expected `{name}` to hold at most {MAX_ARRAY_SIZE:,} values. "
+            f"Received: {name} with shape {array.shape}"
+        )
+    if finite and is_float and not np.all(np.isfinite(array)):
+        raise ValueError(
+            f"Expected `{name}` to hold finite values. Received: {name} with NaN or infinite values"
+        )
+    if dtype == "integer":
+        return array.astype(np.int64, copy=False)
+    if dtype == "real" and not is_float:
+        return array.astype(np.float64)
+    return array
+
+
+def check_shape(name: str, value, length: int | Iterable[int] | None = None, low: int = 1, high: int = 100_000) -> tuple[int, ...]:
+    """A tuple of integers (sizes, a kernel size, an input shape), each in ``[low, high]``.
+
+    Introduced in: book/16_sound.ipynb (the hardening of every public function, issue 16).
+
+    Args:
+        name: the argument's name, for the message.
+        value: a tuple or list of integers.
+        length: the accepted numbers of entries (one int or several); ``None`` accepts 1 to 8.
+        low, high: the bounds of every entry.
+
+    Raises:
+        TypeError: not a tuple or list of integers.
+        ValueError: the wrong number of entries, or an entry outside ``[low, high]``.
+    """
+    allowed = tuple(range(1, 9)) if length is None else (
+        (length,) if isinstance(length, numbers.Integral) else tuple(length)
+    )
+    wanted = " or ".join(str(n) for n in allowed) if length is not None else "1 to 8"
+    expected = f"Expected `{name}` to be a tuple of {wanted} integers in [{low}, {high}]."
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{expected} {_received(name, value)}")
+    if any(isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral) for v in value):
+        raise TypeError(f"{expected} {_received(name, value)}")
+    if len(value) not in allowed or not all(low <= v <= high for v in value):
+        raise ValueError(f"{expected} {_received(name, value)}")
+    return tuple(int(v) for v in value)
+
+
+def check_callable(name: str, value):
+    """Something that can be called (a function, a Keras model, a layer).
+
+    Raises:
+        TypeError: anything else.
+    """
+    if not callable(value):
+        raise TypeError(f"Expected `{name}` to be callable (a function or a model). {_received(name, value)}")
+    return value
+
+
+def optional(check, name: str, value, *args, **kwargs):
+    """``None``, or what ``check(name, value, *args, **kwargs)`` accepts.
+
+    Example:
+        >>> optional(check_int, "steps", None, 1, 10) is None
+        True
+    """
+    return None if value is None else check(name, value, *args, **kwargs)

@@ -23,44 +23,56 @@ The plotting helpers return a ``matplotlib.figure.Figure`` and never call
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from coursepkg import validation
 from coursepkg.gradients import value_and_input_gradient
+from coursepkg.plotting import (
+    MAX_PANEL_INCHES,
+    MAX_PANELS,
+    _check_cmap,
+    _check_figure,
+    _check_title,
+)
+
+__all__ = [
+    "CHANNEL_ORDERS",
+    "deprocess_image",
+    "feature_maps",
+    "most_active_channels",
+    "normalise_gradient",
+    "plot_feature_maps",
+    "plot_filters",
+    "visualize_filter",
+]
 
 CHANNEL_ORDERS = ("activation", "index")
+MAX_CHANNELS = 100_000  # channels of a layer (VGG16's deepest have 512)
+MAX_STEPS = 100_000  # gradient-ascent steps
+MAX_SHIFT = 1024  # pixels of jitter or border
+MAX_IMAGE_SIDE = 4096  # pixels of a side of an optimised image
+MAX_BATCH = 10_000  # images run through a model at once by feature_maps
 
 
 # --------------------------------------------------------------------------- checks
 
 
-def _positive_int(value, argument: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(
-            f"Expected `{argument}` to be a positive integer. Received: {argument}={value!r}"
-        )
-    return int(value)
+def _check_model(model):
+    """A ``keras.Model``; anything else is refused before Keras sees it."""
+    import keras
 
-
-def _non_negative_number(value, argument: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        raise ValueError(
-            f"Expected `{argument}` to be a non-negative number. Received: {argument}={value!r}"
-        )
-    return float(value)
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"Expected `model` to be a keras.Model. Received: model={model!r:.200}")
+    return model
 
 
 def _layer(model, layer_name: str, argument: str):
     """The layer called ``layer_name``; the error lists the names that exist."""
+    validation.check_str(argument, layer_name, max_length=1000)
     names = [layer.name for layer in model.layers]
-    if not isinstance(layer_name, str) or layer_name not in names:
+    if layer_name not in names:
         raise ValueError(
             f"Expected `{argument}` to name layers of model {model.name!r}. "
             f"Received: {layer_name!r}, which is not one of its layers: {names}"
@@ -75,8 +87,9 @@ def _feature_layer(model, layer_name: str, argument: str):
     if len(shape) != 4:
         four_d = [item.name for item in model.layers if _is_feature_layer(item)]
         raise ValueError(
-            f"Expected layer {layer_name!r} to output feature maps (batch, height, width, "
-            f"channels). Received: output shape {shape}; layers with feature maps: {four_d}"
+            f"Expected `{argument}` to name layers with feature maps (batch, height, width, "
+            f"channels). Received: {layer_name!r}, whose output {shape} is not feature maps; "
+            f"layers with feature maps: {four_d}"
         )
     return layer
 
@@ -97,13 +110,14 @@ def _as_batch(images) -> np.ndarray:
     """float32 NumPy batch (batch, height, width, channels) from a batch or one image."""
     import keras
 
-    array = np.asarray(keras.ops.convert_to_numpy(images), dtype=np.float32)
+    if not isinstance(images, np.ndarray) and keras.ops.is_tensor(images):
+        images = keras.ops.convert_to_numpy(images)
+    array = validation.check_array("images", images, ndim=(3, 4)).astype(np.float32)
     if array.ndim == 3:
         array = array[np.newaxis]  # one image -> a batch of one
-    if array.ndim != 4 or array.shape[0] == 0:
+    if len(array) > MAX_BATCH:
         raise ValueError(
-            "Expected `images` to be one image (height, width, channels) or a batch "
-            f"(batch, height, width, channels). Received: images with shape {array.shape}"
+            f"Expected `images` to hold at most {MAX_BATCH:,} images. Received: images with shape {array.shape}"
         )
     return array
 
@@ -123,8 +137,8 @@ def feature_maps(model, images, layer_names: Sequence[str]) -> dict[str, np.ndar
     Args:
         model: a built Functional or Sequential ``keras.Model``.
         images: one image ``(height, width, channels)`` or a batch
-            ``(batch, height, width, channels)``, already preprocessed the way
-            the model expects (for ImageNet VGG16:
+            ``(batch, height, width, channels)`` of 1 to 10,000 finite images,
+            already preprocessed the way the model expects (for ImageNet VGG16:
             ``keras.applications.vgg16.preprocess_input``).
         layer_names: names of layers that output feature maps, e.g.
             ``["block1_conv1", "block5_pool"]``.
@@ -134,9 +148,11 @@ def feature_maps(model, images, layer_names: Sequence[str]) -> dict[str, np.ndar
         ``(batch, height, width, channels)`` (batch 1 for a single image).
 
     Raises:
+        TypeError: a model that is not a ``keras.Model``, layer names that are
+            not strings, images that are not real numbers.
         ValueError: a name that is not a layer of ``model`` (the message lists
             the model's layers), a layer whose output is not 4-D, an empty list,
-            or images of the wrong rank.
+            images of the wrong rank, empty, NaN or infinite, or more than 10,000 of them.
 
     Example:
         >>> maps = feature_maps(vgg, preprocessed_cat, ["block1_conv1", "block3_pool"])
@@ -145,11 +161,14 @@ def feature_maps(model, images, layer_names: Sequence[str]) -> dict[str, np.ndar
     """
     import keras
 
-    if isinstance(layer_names, str) or not isinstance(layer_names, Sequence) or not layer_names:
-        raise ValueError(
+    model = _check_model(model)
+    if not isinstance(layer_names, (list, tuple)):
+        raise TypeError(
             "Expected `layer_names` to be a non-empty list of layer names. "
             f"Received: layer_names={layer_names!r}"
         )
+    if not layer_names:
+        raise ValueError("Expected `layer_names` to be a non-empty list of layer names. Received: layer_names=[]")
     layers = [_feature_layer(model, name, "layer_names") for name in layer_names]
     batch = _as_batch(images)
     extractor = keras.Model(_model_input(model), [layer.output for layer in layers])
@@ -172,21 +191,17 @@ def most_active_channels(maps, count: int) -> np.ndarray:
 
     Args:
         maps: feature maps ``(batch, height, width, channels)`` or
-            ``(height, width, channels)``; the mean is over everything but the
+            ``(height, width, channels)``, finite; the mean is over everything but the
             channel axis.
-        count: how many channels to return (at most the number of channels).
+        count: how many channels to return, 1 to 100,000 (at most the number
+            of channels are returned).
 
     Returns:
         int64 array of ``min(count, channels)`` channel indices; ties keep the
         lower index first.
     """
-    array = np.asarray(maps, dtype=np.float64)
-    if array.ndim not in (3, 4):
-        raise ValueError(
-            "Expected `maps` to be (batch, height, width, channels) or (height, width, "
-            f"channels). Received: maps with shape {array.shape}"
-        )
-    count = _positive_int(count, "count")
+    array = validation.check_array("maps", maps, ndim=(3, 4)).astype(np.float64)
+    count = validation.check_int("count", count, low=1, high=MAX_CHANNELS)
     means = array.reshape(-1, array.shape[-1]).mean(axis=0)  # (channels,)
     order = np.argsort(-means, kind="stable")
     return order[: min(count, len(order))].astype(np.int64)
@@ -212,74 +227,44 @@ def plot_feature_maps(
 
     Args:
         maps: ``{layer_name: (batch, height, width, channels)}``, e.g. the
-            output of :func:`feature_maps`.
-        channels: how many channels to show per layer, or the list of channel
-            indices to show in every layer (each must exist in every layer).
+            output of :func:`feature_maps`: string names, finite real maps.
+        channels: how many channels to show per layer (1 to 400), or the list
+            of channel indices to show in every layer (each must exist in every layer).
         order: with a count, ``"activation"`` shows the most active channels
             of each layer (:func:`most_active_channels`), ``"index"`` the first ones.
-        image_index: which image of the batch to show.
-        cmap: matplotlib colour map.
-        cell_size: width and height of one panel, in inches.
-        title: figure title.
+        image_index: which image of the batch to show, in ``[0, batch)``.
+        cmap: name of a matplotlib colour map.
+        cell_size: width and height of one panel, in inches, in (0, 20].
+        title: figure title, at most 1,000 characters.
+
+    The figure holds at most 400 panels (layers times channels) and 200 inches a side.
 
     Returns:
         The Figure: one row of Axes per layer, the first of each row labelled
         with the layer's name and output size; each panel titled with its
         channel index.
 
+    Raises:
+        TypeError: arguments of the wrong type.
+        ValueError: maps of the wrong shape, indices out of range, too many panels.
+
     Example:
         >>> fig = plot_feature_maps(feature_maps(vgg, cat, ["block1_conv1", "block5_pool"]))
     """
     import matplotlib.pyplot as plt
 
-    if not isinstance(maps, Mapping) or not maps:
-        raise ValueError(
-            f"Expected `maps` to be a non-empty dict of layer name -> feature maps. Received: {maps!r}"
-        )
-    if order not in CHANNEL_ORDERS:
-        raise ValueError(
-            f"Expected `order` to be one of {CHANNEL_ORDERS}. Received: order={order!r}"
-        )
-    arrays = {}
-    for name, value in maps.items():
-        array = np.asarray(value, dtype=np.float32)
-        if array.ndim == 3:
-            array = array[np.newaxis]
-        if array.ndim != 4:
-            raise ValueError(
-                f"Expected each entry of `maps` to be (batch, height, width, channels). "
-                f"Received: maps[{name!r}] with shape {array.shape}"
-            )
-        if not isinstance(image_index, numbers.Integral) or not 0 <= image_index < len(array):
-            raise ValueError(
-                f"Expected `image_index` to be in [0, {len(array)}). Received: image_index={image_index!r}"
-            )
-        arrays[str(name)] = array[image_index]  # (height, width, channels)
-
-    if isinstance(channels, numbers.Integral) and not isinstance(channels, bool):
-        count = _positive_int(channels, "channels")
-        chosen = {
-            name: most_active_channels(array, count) if order == "activation"
-            else np.arange(min(count, array.shape[-1]))
-            for name, array in arrays.items()
-        }  # fmt: skip
-    else:
-        indices = list(channels) if isinstance(channels, Sequence) else None
-        smallest = min(array.shape[-1] for array in arrays.values())
-        if not indices or not all(
-            isinstance(index, numbers.Integral) and 0 <= index < smallest for index in indices
-        ):
-            raise ValueError(
-                "Expected `channels` to be a positive count or a list of channel indices below "
-                f"{smallest} (the fewest channels of the layers). Received: channels={channels!r}"
-            )
-        chosen = {name: np.asarray(indices, dtype=np.int64) for name in arrays}
-
+    arrays = _maps_of_one_image(maps, image_index)
+    order = validation.check_choice("order", order, CHANNEL_ORDERS)
+    chosen = _chosen_channels(arrays, channels, order)
+    cmap = _check_cmap(cmap)
+    cell_size = validation.check_float("cell_size", cell_size, 0.0, MAX_PANEL_INCHES, low_inclusive=False)
+    title = _check_title(title)
     ncols = max(len(index) for index in chosen.values())
     nrows = len(arrays)
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(cell_size * ncols + 1.2, cell_size * nrows + 0.4), squeeze=False
-    )
+    width, height = cell_size * ncols + 1.2, cell_size * nrows + 0.4
+    _check_figure(width, height, nrows * ncols, "`maps`, `channels` and `cell_size`")
+
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=False)
     for row, (name, array) in enumerate(arrays.items()):
         height, width, depth = array.shape
         for column, ax in enumerate(axes[row]):
@@ -304,6 +289,44 @@ def plot_feature_maps(
     return fig
 
 
+def _maps_of_one_image(maps, image_index) -> dict[str, np.ndarray]:
+    """``{name: (height, width, channels)}``: image ``image_index`` of each layer's maps."""
+    if not isinstance(maps, Mapping):
+        raise TypeError(
+            f"Expected `maps` to be a dict of layer name -> feature maps. Received: maps={maps!r:.200}"
+        )
+    if not 1 <= len(maps) <= MAX_PANELS:
+        raise ValueError(
+            f"Expected `maps` to hold 1 to {MAX_PANELS} layers. Received: maps with {len(maps)} layers"
+        )
+    arrays = {}
+    for name, value in maps.items():
+        array = validation.check_array("maps", value, ndim=(3, 4)).astype(np.float32)
+        arrays[str(name)] = array if array.ndim == 4 else array[np.newaxis]
+    smallest_batch = min(len(array) for array in arrays.values())
+    image_index = validation.check_int("image_index", image_index, low=0, high=smallest_batch - 1)
+    return {name: array[image_index] for name, array in arrays.items()}  # (height, width, channels)
+
+
+def _chosen_channels(arrays: dict[str, np.ndarray], channels, order: str) -> dict[str, np.ndarray]:
+    """The channel indices to draw for each layer, from a count or a list of indices."""
+    if isinstance(channels, (list, tuple, np.ndarray)):
+        smallest = min(array.shape[-1] for array in arrays.values())
+        indices = validation.check_array("channels", channels, ndim=1, dtype="integer")
+        if len(indices) > MAX_PANELS or indices.min() < 0 or indices.max() >= smallest:
+            raise ValueError(
+                f"Expected `channels` to be at most {MAX_PANELS} channel indices below {smallest} "
+                f"(the fewest channels of the layers). Received: channels={channels!r:.200}"
+            )
+        return {name: indices for name in arrays}
+    count = validation.check_int("channels", channels, low=1, high=MAX_PANELS)
+    return {
+        name: most_active_channels(array, count) if order == "activation"
+        else np.arange(min(count, array.shape[-1]))
+        for name, array in arrays.items()
+    }  # fmt: skip
+
+
 # --------------------------------------------------------------------------- first-layer filters
 
 
@@ -325,35 +348,48 @@ def plot_filters(
 
     Args:
         kernel: ``Conv2D`` kernel ``(kernel_height, kernel_width, in_channels,
-            filters)`` with 1 (grey) or 3 (RGB) input channels, e.g.
+            filters)`` with 1 (grey) or 3 (RGB) input channels, finite, e.g.
             ``model.get_layer("block1_conv1").get_weights()[0]``.
-        count: how many filters to draw (default: all).
-        ncols: patches per row.
-        cell_size: width and height of one patch, in inches.
-        title: figure title.
+        count: how many filters to draw, 1 to 400 (default: all, when there are
+            at most 400).
+        ncols: patches per row, 1 to 400.
+        cell_size: width and height of one patch, in inches, in (0, 20]; the
+            figure may be at most 200 inches a side.
+        title: figure title, at most 1,000 characters.
 
     Returns:
         The Figure, one Axes per filter, titled with its index; the image
         shown in each holds values in [0, 1].
+
+    Raises:
+        TypeError: arguments of the wrong type.
+        ValueError: a kernel of the wrong shape, empty or not finite, sizes out of range.
 
     Example:
         >>> fig = plot_filters(vgg.get_layer("block1_conv1").get_weights()[0], count=32)
     """
     import matplotlib.pyplot as plt
 
-    weights = np.asarray(kernel, dtype=np.float64)
+    weights = validation.check_array("kernel", kernel).astype(np.float64)
     if weights.ndim != 4 or weights.shape[2] not in (1, 3):
         raise ValueError(
             "Expected `kernel` to be a first-layer Conv2D kernel (height, width, 1 or 3 "
             f"input channels, filters). Received: kernel with shape {weights.shape}"
         )
     total = weights.shape[-1]
-    count = total if count is None else min(_positive_int(count, "count"), total)
-    ncols = min(_positive_int(ncols, "ncols"), count)
+    if count is None and total > MAX_PANELS:
+        raise ValueError(
+            f"Expected `count` (at most {MAX_PANELS}) for a kernel of {total} filters, "
+            f"one panel each. Received: count=None"
+        )
+    count = total if count is None else min(validation.check_int("count", count, 1, MAX_PANELS), total)
+    ncols = min(validation.check_int("ncols", ncols, 1, MAX_PANELS), count)
+    cell_size = validation.check_float("cell_size", cell_size, 0.0, MAX_PANEL_INCHES, low_inclusive=False)
+    title = _check_title(title)
     nrows = math.ceil(count / ncols)
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(cell_size * ncols, cell_size * nrows + 0.4), squeeze=False
-    )
+    width, height = cell_size * ncols, cell_size * nrows + 0.4
+    _check_figure(width, height, count, "`count`, `ncols` and `cell_size`")
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=False)
     for index, ax in enumerate(axes.flat):
         ax.set_axis_off()
         if index >= count:
@@ -385,15 +421,16 @@ def normalise_gradient(gradient, epsilon: float = 1e-8) -> np.ndarray:
     pixel moves by about ``step_size`` per step, whatever the layer.
 
     Args:
-        gradient: array of any shape.
-        epsilon: added to the root mean square, so that a zero gradient stays zero.
+        gradient: a non-empty array of any shape, finite real numbers.
+        epsilon: added to the root mean square, so that a zero gradient stays
+            zero, in [0, 1].
 
     Returns:
         float32 array ``gradient / (sqrt(mean(gradient ** 2)) + epsilon)``.
     """
-    epsilon = _non_negative_number(epsilon, "epsilon")
-    array = np.asarray(gradient, dtype=np.float64)
-    rms = np.sqrt(np.mean(array**2)) if array.size else 0.0
+    array = validation.check_array("gradient", gradient).astype(np.float64)
+    epsilon = validation.check_float("epsilon", epsilon, 0.0, 1.0)
+    rms = np.sqrt(np.mean(array**2))
     return (array / (rms + epsilon)).astype(np.float32)
 
 
@@ -403,14 +440,15 @@ def deprocess_image(image, contrast: float = 0.15) -> np.ndarray:
     Introduced in: book/14_visualising.ipynb
 
     Args:
-        image: array ``(height, width, channels)`` (any range).
-        contrast: standard deviation of the result before clipping.
+        image: array ``(height, width, channels)`` (or ``(height, width)``, or a batch),
+            finite, any range.
+        contrast: standard deviation of the result before clipping, in [0, 1].
 
     Returns:
         float32 array of the same shape, in [0, 1].
     """
-    contrast = _non_negative_number(contrast, "contrast")
-    array = np.asarray(image, dtype=np.float64)
+    array = validation.check_array("image", image, ndim=(2, 3, 4)).astype(np.float64)
+    contrast = validation.check_float("contrast", contrast, 0.0, 1.0)
     spread = array.std()
     centred = (array - array.mean()) / spread * contrast if spread > 0 else np.zeros_like(array)
     return np.clip(centred + 0.5, 0.0, 1.0).astype(np.float32)
@@ -452,26 +490,27 @@ def visualize_filter(
     Args:
         model: a built ``keras.Model``.
         layer_name: a layer with feature maps ``(batch, height, width, channels)``.
-        filter_index: the channel of that layer to maximise.
-        image_size: ``(height, width)`` of the image; default: the model's
-            input size (required when the model accepts any size).
-        steps: number of gradient-ascent steps.
+        filter_index: the channel of that layer to maximise, in ``[0, channels)``.
+        image_size: ``(height, width)`` of the image, each 1 to 4,096; default:
+            the model's input size (required when the model accepts any size).
+        steps: number of gradient-ascent steps, 1 to 100,000.
         step_size: how far each pixel moves per step, in image units (the
-            gradient is normalised to a root mean square of 1).
+            gradient is normalised to a root mean square of 1), 0 to 1,000.
         jitter: largest random shift, in pixels, applied before each gradient
-            (``np.roll``; 0 turns it off).
+            (``np.roll``; 0 turns it off), 0 to 1,024.
         blur_sigma: standard deviation, in pixels, of the Gaussian blur applied
-            after each step (0 turns it off).
+            after each step (0 turns it off), 0 to 100.
         border: pixels of the feature map ignored at each edge in the mean
-            (their receptive fields hang over the zero padding).
+            (their receptive fields hang over the zero padding), 0 to 1,024 and
+            less than half the feature map's sides.
         preprocess: function applied to the image (a backend tensor, values in
             ``value_range``) before the model, written with ``keras.ops``, e.g.
             VGG16's ImageNet preprocessing. ``None``: the model reads the image as is.
-        value_range: ``(low, high)`` the image is clipped to after each step;
-            ``None`` leaves it unbounded.
-        start: starting image ``(height, width, channels)``; default grey
+        value_range: ``(low, high)`` the image is clipped to after each step,
+            finite, within +-65,536; ``None`` leaves it unbounded.
+        start: starting image ``(height, width, channels)``, finite; default grey
             (the middle of ``value_range``) plus uniform noise of +-0.1 of its width.
-        seed: seed of the starting noise and the jitter.
+        seed: seed of the starting noise and the jitter, 0 to 2**32 - 1.
 
     Returns:
         ``(image, activations)``: the optimised image, float32 ``(height, width,
@@ -481,9 +520,11 @@ def visualize_filter(
         last one, ``(steps + 1,)``.
 
     Raises:
+        TypeError: arguments of the wrong type (a model that is not a
+            ``keras.Model``, a string for a number, a float for an integer...).
         ValueError: unknown layer (the message lists the model's layers), a
-            layer without feature maps, a filter index out of range, or a bad
-            setting.
+            layer without feature maps, a filter index out of range, or a setting
+            out of its range. All are checked before the model runs.
 
     Example:
         >>> image, activations = visualize_filter(vgg, "block3_conv1", 7, image_size=(128, 128),
@@ -493,53 +534,21 @@ def visualize_filter(
     """
     import keras
 
+    model = _check_model(model)
     layer = _feature_layer(model, layer_name, "layer_name")
     filters = int(layer.output.shape[-1])
-    if (
-        isinstance(filter_index, bool)
-        or not isinstance(filter_index, numbers.Integral)
-        or not 0 <= filter_index < filters
-    ):
-        raise ValueError(
-            f"Expected `filter_index` to be in [0, {filters}) for layer {layer_name!r}. "
-            f"Received: filter_index={filter_index!r}"
-        )
-    steps = _positive_int(steps, "steps")
-    step_size = _non_negative_number(step_size, "step_size")
-    blur_sigma = _non_negative_number(blur_sigma, "blur_sigma")
-    if isinstance(jitter, bool) or not isinstance(jitter, numbers.Integral) or jitter < 0:
-        raise ValueError(
-            f"Expected `jitter` to be a non-negative integer. Received: jitter={jitter!r}"
-        )
-    if isinstance(border, bool) or not isinstance(border, numbers.Integral) or border < 0:
-        raise ValueError(
-            f"Expected `border` to be a non-negative integer. Received: border={border!r}"
-        )
-    if preprocess is not None and not callable(preprocess):
-        raise ValueError(
-            f"Expected `preprocess` to be None or a function. Received: preprocess={preprocess!r}"
-        )
-    if value_range is not None and (len(value_range) != 2 or not value_range[0] < value_range[1]):
-        raise ValueError(
-            f"Expected `value_range` to be None or (low, high) with low < high. Received: value_range={value_range!r}"
-        )
-
+    filter_index = validation.check_int("filter_index", filter_index, low=0, high=filters - 1)
+    steps = validation.check_int("steps", steps, low=1, high=MAX_STEPS)
+    step_size = validation.check_float("step_size", step_size, 0.0, 1000.0)
+    jitter = validation.check_int("jitter", jitter, low=0, high=MAX_SHIFT)
+    blur_sigma = validation.check_float("blur_sigma", blur_sigma, 0.0, 100.0)
+    border = _check_border(border, layer)
+    preprocess = validation.optional(validation.check_callable, "preprocess", preprocess)
+    if value_range is not None:
+        value_range = validation.check_pixel_range("value_range", value_range)
+    seed = validation.check_int("seed", seed, low=0, high=2**32 - 1)
     input_shape = tuple(model.inputs[0].shape[1:])  # (height, width, channels), maybe with None
-    if image_size is None:
-        if None in input_shape[:2]:
-            raise ValueError(
-                f"Expected `image_size=(height, width)`: model {model.name!r} accepts any size. "
-                "Received: image_size=None"
-            )
-        image_size = input_shape[:2]
-    if (
-        not isinstance(image_size, (tuple, list))
-        or len(image_size) != 2
-        or not all(isinstance(size, numbers.Integral) and size > 0 for size in image_size)
-    ):
-        raise ValueError(
-            f"Expected `image_size` to be (height, width), two positive integers. Received: image_size={image_size!r}"
-        )
+    image_size = _check_image_size(image_size, input_shape, model.name)
     shape = (int(image_size[0]), int(image_size[1]), int(input_shape[-1]))
     rng = np.random.default_rng(seed)
     low, high = value_range if value_range is not None else (0.0, 1.0)
@@ -547,7 +556,7 @@ def visualize_filter(
         middle, spread = 0.5 * (low + high), 0.1 * (high - low)
         image = (middle + rng.uniform(-spread, spread, size=shape)).astype(np.float32)
     else:
-        image = np.array(start, dtype=np.float32)
+        image = validation.check_array("start", start, ndim=3).astype(np.float32)
         if image.shape != shape:
             raise ValueError(
                 f"Expected `start` to have shape {shape}. Received: start with shape {image.shape}"
@@ -579,3 +588,27 @@ def visualize_filter(
     final = mean_activation(keras.ops.convert_to_tensor(image[np.newaxis]))
     activations.append(float(keras.ops.convert_to_numpy(final)))
     return image.astype(np.float32), np.asarray(activations, dtype=np.float64)
+
+
+def _check_border(border, layer) -> int:
+    """Pixels ignored at each edge: 0 to MAX_SHIFT, leaving at least one location of the layer."""
+    border = validation.check_int("border", border, low=0, high=MAX_SHIFT)
+    sides = [side for side in tuple(layer.output.shape)[1:3] if side is not None]
+    if sides and 2 * border >= min(sides):
+        raise ValueError(
+            f"Expected `border` to leave part of the {sides} feature map of layer {layer.name!r}. "
+            f"Received: border={border}"
+        )
+    return border
+
+
+def _check_image_size(image_size, input_shape: tuple, model_name: str) -> tuple[int, int]:
+    """``(height, width)``: the argument, or the model's input size when it has one."""
+    if image_size is not None:
+        return validation.check_shape("image_size", image_size, length=2, low=1, high=MAX_IMAGE_SIDE)
+    if None in input_shape[:2]:
+        raise ValueError(
+            f"Expected `image_size=(height, width)`: model {model_name!r} accepts any size. "
+            "Received: image_size=None"
+        )
+    return int(input_shape[0]), int(input_shape[1])

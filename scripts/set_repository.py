@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
             source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
             new = INSTALL_LINE.sub(install_spec(url, args.branch), source)
             if new != source:
-                cell["source"] = new
+                cell["source"] = new.splitlines(keepends=True)  # stored as lines, like every chapter
                 changed += 1
         path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
     print(f"repository.url={url} branch={args.branch}; updated {changed} setup cells")

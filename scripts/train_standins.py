@@ -107,7 +107,7 @@ def load_real_cifar10():
 
     try:
         dataset = coursepkg.load_cifar10(fallback=False)
-    except coursepkg.DownloadError as error:
+    except (coursepkg.DownloadError, coursepkg.DataFileError) as error:
         sys.exit(
             f"Refusing to train the stand-ins: the real CIFAR-10 is unavailable ({error}). "
             "Set COURSEPKG_CIFAR10_ARCHIVE to the JPEG copy (../shared/data/cifar10-jpeg/"

@@ -308,34 +308,35 @@ def test_cross_entropy_of_a_zero_probability_is_infinite():
 
 
 @pytest.mark.parametrize(
-    ("call", "argument"),
+    ("call", "argument", "error"),
     [
-        (lambda: ref.sigmoid("1.0"), "`x`"),
-        (lambda: ref.relu(None), "`x`"),
-        (lambda: ref.tanh(np.array([1 + 2j])), "`x`"),
-        (lambda: ref.gelu([[1.0], ["a"]]), "`x`"),
-        (lambda: ref.leaky_relu(1.0, negative_slope="0.2"), "`negative_slope`"),
-        (lambda: ref.leaky_relu_derivative(1.0, negative_slope=float("nan")), "`negative_slope`"),
-        (lambda: ref.elu(1.0, alpha=-1.0), "`alpha`"),
-        (lambda: ref.prelu(1.0, alpha="x"), "`alpha`"),
-        (lambda: ref.gelu(1.0, approximate="tanh"), "`approximate`"),
-        (lambda: ref.softmax(3.0), "`axis`"),
-        (lambda: ref.softmax([1.0, 2.0], axis=1), "`axis`"),
-        (lambda: ref.log_softmax(np.zeros((2, 0))), "`axis`"),
-        (lambda: ref.softmax_jacobian(np.zeros((2, 2))), "`logits`"),
-        (lambda: ref.categorical_cross_entropy([[1.0, 0.0]], [[0.5, 0.3, 0.2]]), "`y_true`"),
-        (lambda: ref.categorical_cross_entropy([[1.0, 0.0]], [[2.0, -1.0]]), "`y_pred`"),
-        (lambda: ref.categorical_cross_entropy([[1.0, 0.0]], [[2.0, -1.0]], from_logits="yes"), "`from_logits`"),
-        (lambda: ref.sparse_categorical_cross_entropy([0, 3], np.zeros((2, 3)), from_logits=True), "`labels`"),
-        (lambda: ref.sparse_categorical_cross_entropy([0.0, 1.0], np.zeros((2, 3)), from_logits=True), "`labels`"),
-        (lambda: ref.sparse_categorical_cross_entropy([0], np.zeros(3), from_logits=True), "`y_pred`"),
-        (lambda: ref.binary_cross_entropy([2.0], [0.5]), "`y_true`"),
-        (lambda: ref.softmax_cross_entropy_gradient([[1.0, 0.0]], [[1.0, 2.0, 3.0]]), "`y_true`"),
-        (lambda: ref.activation("swish"), "`name`"),
+        (lambda: ref.sigmoid("1.0"), "`x`", TypeError),
+        (lambda: ref.relu(None), "`x`", TypeError),
+        (lambda: ref.tanh(np.array([1 + 2j])), "`x`", TypeError),
+        (lambda: ref.gelu([[1.0], ["a"]]), "`x`", TypeError),
+        (lambda: ref.leaky_relu(1.0, negative_slope="0.2"), "`negative_slope`", TypeError),
+        (lambda: ref.leaky_relu_derivative(1.0, negative_slope=float("nan")), "`negative_slope`", ValueError),
+        (lambda: ref.elu(1.0, alpha=-1.0), "`alpha`", ValueError),
+        (lambda: ref.prelu(1.0, alpha="x"), "`alpha`", TypeError),
+        (lambda: ref.gelu(1.0, approximate="tanh"), "`approximate`", TypeError),
+        (lambda: ref.softmax(3.0), "`axis`", ValueError),
+        (lambda: ref.softmax([1.0, 2.0], axis=1), "`axis`", ValueError),
+        (lambda: ref.log_softmax(np.zeros((2, 0))), "`axis`", ValueError),
+        (lambda: ref.softmax_jacobian(np.zeros((2, 2))), "`logits`", ValueError),
+        (lambda: ref.categorical_cross_entropy([[1.0, 0.0]], [[0.5, 0.3, 0.2]]), "`y_true`", ValueError),
+        (lambda: ref.categorical_cross_entropy([[1.0, 0.0]], [[2.0, -1.0]]), "`y_pred`", ValueError),
+        (lambda: ref.categorical_cross_entropy([[1.0, 0.0]], [[2.0, -1.0]], from_logits="yes"), "`from_logits`", TypeError),
+        (lambda: ref.sparse_categorical_cross_entropy([0, 3], np.zeros((2, 3)), from_logits=True), "`labels`", ValueError),
+        (lambda: ref.sparse_categorical_cross_entropy([0.0, 1.0], np.zeros((2, 3)), from_logits=True), "`labels`", TypeError),
+        (lambda: ref.sparse_categorical_cross_entropy([0], np.zeros(3), from_logits=True), "`y_pred`", ValueError),
+        (lambda: ref.binary_cross_entropy([2.0], [0.5]), "`y_true`", ValueError),
+        (lambda: ref.softmax_cross_entropy_gradient([[1.0, 0.0]], [[1.0, 2.0, 3.0]]), "`y_true`", ValueError),
+        (lambda: ref.activation("swish"), "`name`", ValueError),
     ],
 )
-def test_bad_input_raises_value_error_naming_the_argument(call, argument):
-    with pytest.raises(ValueError, match=argument):
+def test_bad_input_raises_an_error_naming_the_argument(call, argument, error):
+    """A wrong type is a TypeError, a right type out of range a ValueError (issue 16)."""
+    with pytest.raises(error, match=argument):
         call()
 
 
@@ -444,3 +445,53 @@ def test_uniform_loss_answer_is_the_log_of_the_number_of_classes():
     # Guards the statement of the exercise: the expected value is ln(10), computed by the reference.
     assert activation_exercises._uniform_loss() == pytest.approx(math.log(10), rel=1e-12)
     assert activation_exercises._sigmoid_max_slope() == pytest.approx(0.25, rel=1e-12)
+
+
+# --------------------------------------------------------------------------- argument checks (issue 16)
+
+
+@pytest.mark.parametrize(
+    "function", [ref.sigmoid, ref.relu, ref.tanh_derivative, ref.gelu, ref.selu_derivative]
+)
+def test_empty_and_nan_inputs_pass_through(function):
+    assert function(np.zeros((0, 3))).shape == (0, 3)
+    result = function(np.array([np.nan, 0.0]))
+    assert np.isnan(result[0]) and np.isfinite(result[1])
+
+
+@pytest.mark.parametrize(
+    "bad", [np.array([True, False]), np.array([1.0 + 1.0j]), np.array([1, "a"], dtype=object), "1.0", b"1"]
+)
+def test_booleans_complex_objects_and_strings_are_refused(bad):
+    with pytest.raises(TypeError, match="`x`"):
+        ref.relu(bad)
+
+
+@pytest.mark.parametrize(
+    ("call", "argument", "error"),
+    [
+        (lambda: ref.logsumexp([1.0, 2.0], keepdims="no"), "`keepdims`", TypeError),
+        (lambda: ref.gelu_derivative(1.0, approximate=0), "`approximate`", TypeError),
+        (lambda: ref.binary_cross_entropy([1.0], [0.5], from_logits=1), "`from_logits`", TypeError),
+        (lambda: ref.softmax([1.0, 2.0], axis=0.0), "`axis`", TypeError),
+        (lambda: ref.softmax([1.0, 2.0], axis=10**12), "`axis`", ValueError),
+        (lambda: ref.elu(1.0, alpha=float("inf")), "`alpha`", ValueError),
+        (lambda: ref.leaky_relu(1.0, negative_slope=1e6), "`negative_slope`", ValueError),
+        (lambda: ref.leaky_relu(1.0, negative_slope=1 + 1j), "`negative_slope`", TypeError),
+        (lambda: ref.prelu(np.ones((2, 3)), alpha=np.ones(2)), "`alpha`", ValueError),
+        (lambda: ref.prelu(np.ones(2), alpha=np.nan), "`alpha`", ValueError),
+        (lambda: ref.prelu_derivative(np.ones(2), alpha=[]), "`alpha`", ValueError),
+        (lambda: ref.softmax_jacobian(np.zeros(10**5)), "`logits`", ValueError),
+        (lambda: ref.sparse_categorical_cross_entropy([True], np.zeros((1, 3))), "`labels`", TypeError),
+        (lambda: ref.sparse_categorical_cross_entropy(["0"], np.zeros((1, 3))), "`labels`", TypeError),
+        (lambda: ref.activation(["relu"]), "`name`", ValueError),
+    ],
+)
+def test_bad_settings_are_refused_naming_them(call, argument, error):
+    with pytest.raises(error, match=argument):
+        call()
+
+
+def test_prelu_accepts_one_slope_per_channel():
+    x = np.array([[-1.0, -2.0], [3.0, -4.0]])
+    np.testing.assert_allclose(ref.prelu(x, [0.1, 0.5]), [[-0.1, -1.0], [3.0, -2.0]])

@@ -356,7 +356,7 @@ def test_other_bad_arguments_name_themselves(linear):
         attacks.basic_iterative(model, images, None, 0.1, step_size=-0.01)
     with pytest.raises(ValueError, match=r"`epsilon`.*Received: epsilon=4.0"):
         attacks.pgd(model, images, None, 4.0, norm="l2")  # L2: at most sqrt(12) for 12 pixels in [0, 1]
-    with pytest.raises(TypeError, match="`model` to be a keras.Model"):
+    with pytest.raises(TypeError, match="`model` to be callable"):
         attacks.fgsm("model", images, None, 0.1)
     with pytest.raises(ValueError, match="`model` to return one row of class scores"):
         attacks.fgsm(lambda x: keras.ops.sum(x, axis=1), images, None, 0.1)
@@ -374,3 +374,81 @@ def test_other_bad_arguments_name_themselves(linear):
         attacks.accuracy_under_attack(model, images, np.zeros(16, dtype=int), 0.1)
     with pytest.raises(ValueError, match="`labels` to hold the true classes"):
         attacks.accuracy_under_attack(model, images, None, [0.1])
+
+
+# --------------------------------------------------------------------------- issue 16: bad arguments
+
+
+def counting_model(calls: list):
+    """A logits function of (n, 12) images that records each call."""
+
+    def model(images):
+        calls.append(len(images))
+        total = keras.ops.sum(images, axis=1)
+        return keras.ops.stack([total, -total], axis=1)
+
+    return model
+
+
+ZEROS = np.zeros(16, dtype=int)
+
+
+@pytest.mark.parametrize(
+    "attack, arguments, error, match",
+    [
+        (attacks.fgsm, (np.zeros((16, 1), dtype=int), 0.1), ValueError, r"`labels` to have shape \(16,\)"),
+        (attacks.fgsm, (np.array([[0, 1], [2]], dtype=object), 0.1), TypeError, "`labels`"),
+        (attacks.pgd, (None, 0.1, "linf", None), TypeError, "`steps`"),  # was taken as Kurakin's rule
+        (attacks.smallest_epsilon, (np.full(16, -1),), ValueError, "`labels`"),
+        (attacks.accuracy_under_attack, (ZEROS, []), ValueError, "`epsilons` to be non-empty"),
+        (attacks.accuracy_under_attack, (ZEROS, [[0.1]]), ValueError, "`epsilons` to have 1 axes"),
+        (attacks.accuracy_under_attack, (ZEROS, [0.1] * 1001), ValueError, "`epsilons` to hold 1 to 1,000"),
+    ],
+)  # fmt: skip
+def test_bad_arguments_are_refused_before_the_model_is_called(linear, attack, arguments, error,
+                                                             match):
+    calls = []
+    with pytest.raises(error, match=match):
+        attack(counting_model(calls), linear[3], *arguments)
+    assert calls == []
+
+
+def test_classifier_checks_its_arguments_and_the_images_it_is_given(conv_model, conv_images):
+    with pytest.raises(ValueError, match="`output` to be one of"):
+        attacks.Classifier(conv_model, "softmax", (0.0, 1.0))  # was accepted, read as probabilities
+    with pytest.raises(ValueError, match="`pixel_range`"):
+        attacks.Classifier(conv_model, "logits", (0.0, math.inf))
+    with pytest.raises(TypeError, match="`model` to be callable"):
+        attacks.Classifier(3, "logits", (0.0, 1.0))
+    classifier = attacks.as_classifier(conv_model)
+    with pytest.raises(TypeError, match="`images` to be an array of real numbers"):
+        classifier.log_probabilities(["a"] * 3)
+    with pytest.raises(ValueError, match=r"`images` to hold values in \[0, 1\]"):
+        classifier.gradient(conv_images + 2.0, np.zeros((10, 5)))
+    with pytest.raises(ValueError, match="`weights` to have one column per class, 5"):
+        classifier.gradient(conv_images, np.zeros((10, 4)))
+    with pytest.raises(ValueError, match="`weights` to have one row per image, 10"):
+        classifier.gradient(conv_images, np.zeros((3, 5)))
+
+
+def test_helpers_refuse_what_they_used_to_misread():
+    perturbation = np.full((2, 3), 0.5)
+    with pytest.raises(ValueError, match="`norm` to be one of"):
+        attacks.perturbation_norms(perturbation, "l1")  # was read as L2
+    with pytest.raises(ValueError, match="`norm` to be one of"):
+        attacks.check_epsilon("epsilon", 0.1, (0.0, 1.0), "l1", (3,))  # was bounded as L2
+    with pytest.raises(ValueError, match="`labels` to hold classes in"):
+        attacks.one_hot(np.array([0, -1]), 4)  # was the last class, by NumPy's negative index
+    with pytest.raises(ValueError, match="`classes`"):
+        attacks.one_hot(np.array([0]), 0)
+    with pytest.raises(ValueError, match="`epsilon`.*Received: epsilon=nan"):
+        attacks.project(perturbation, math.nan, "linf")  # was NaN perturbations
+    with pytest.raises(ValueError, match=r"`epsilon` to be one number or one per image, \(2,\)"):
+        attacks.project(perturbation, [0.1, 0.2, 0.3], "l2")
+    with pytest.raises(ValueError, match="`epsilon`.*Received: epsilon=nan"):
+        attacks.epsilon_text(math.nan, (0.0, 1.0))
+    with pytest.raises(ValueError, match="`norm` to be one of"):
+        attacks.epsilon_text(0.1, (0.0, 1.0), "l1")  # was a KeyError
+    projected = attacks.project(perturbation, np.array([0.1, 1.0]), "linf")
+    np.testing.assert_allclose(projected, [[0.1] * 3, [0.5] * 3])
+    np.testing.assert_array_equal(attacks.one_hot([2, 0], 3), [[0, 0, 1], [1, 0, 0]])

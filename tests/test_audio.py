@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import itertools
+import os
 import pathlib
+import shutil
 import tarfile
+import time
 import wave
 from collections.abc import Iterator
 
@@ -254,6 +257,30 @@ def test_verify_recordings_rejects_bad_wav_files(recordings, content, match):
     assert VICTIM in str(error.value)
 
 
+def test_verify_recordings_rejects_a_truncated_recording(recordings):
+    content = (recordings / VICTIM).read_bytes()
+    (recordings / VICTIM).write_bytes(content[: len(content) - 20])  # the header still says more
+    with pytest.raises(ValueError, match=rf"`folder`.*{VICTIM} is truncated"):
+        audio.verify_recordings(recordings)
+
+
+@pytest.mark.parametrize(
+    ("folder", "error", "match"),
+    [
+        (3, TypeError, r"`folder` to be a path.*Received: folder=3"),
+        (None, TypeError, "folder"),
+        (b"recordings", TypeError, "folder"),
+        ("", ValueError, "folder"),
+        (pathlib.Path(__file__), ValueError, r"`folder` to be an existing folder"),
+        (pathlib.Path(__file__).parent / "no-such-folder", ValueError, "existing folder"),
+        (pathlib.Path(__file__).parent, ValueError, r"`folder` to hold FSDD v1.0.10's recordings: expected 3000"),
+    ],
+)
+def test_verify_recordings_rejects_what_is_not_a_recordings_folder(folder, error, match):
+    with pytest.raises(error, match=match):
+        audio.verify_recordings(folder)
+
+
 def test_verify_recordings_rejects_missing_and_unexpected_files(recordings):
     (recordings / VICTIM).unlink()
     with pytest.raises(ValueError, match="1 missing"):
@@ -262,6 +289,237 @@ def test_verify_recordings_rejects_missing_and_unexpected_files(recordings):
     (recordings / "5_lucas_50.wav").write_bytes(wav_bytes(np.zeros(100)))
     with pytest.raises(ValueError, match="1 unexpected"):
         audio.verify_recordings(recordings)
+
+
+def test_bad_archive_arguments_are_refused_before_any_work(keras_home):
+    for archive, error in [(3, TypeError), (b"v1.0.10.tar.gz", TypeError), (["a.tar.gz"], TypeError),
+                           ("", ValueError), ("x" * 5000, ValueError)]:  # fmt: skip
+        with pytest.raises(error, match=r"`archive`"):
+            audio.load_fsdd(archive=archive)
+        with pytest.raises(error, match=r"`archive`"):
+            audio.fsdd_recordings_folder(archive=archive)
+    assert not (keras_home / "datasets").exists()
+
+
+# --------------------------------------------------------------------------- the cache, checked on open
+
+
+def _recordings_folder(keras_home: pathlib.Path) -> pathlib.Path:
+    return _cache_folder(keras_home) / "recordings"
+
+
+@pytest.fixture(scope="module")
+def pristine_home(synthetic_archive, tmp_path_factory) -> pathlib.Path:
+    """A Keras cache with the synthetic recordings, unpacked once for the tests below."""
+    home = tmp_path_factory.mktemp("pristine_keras_home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KERAS_HOME", str(home))
+        audio.fsdd_recordings_folder(synthetic_archive)
+    return home
+
+
+@pytest.fixture
+def cached_home(pristine_home, monkeypatch) -> Iterator[pathlib.Path]:
+    """The shared cache as ``$KERAS_HOME``; a test that damages it undoes the damage."""
+    monkeypatch.setenv("KERAS_HOME", str(pristine_home))
+    yield pristine_home
+    assert audio._cache_problem(_recordings_folder(pristine_home)) is None, "a test left damage behind"
+
+
+@pytest.fixture
+def copied_home(pristine_home, tmp_path, monkeypatch) -> pathlib.Path:
+    """A private copy of the shared cache, as ``$KERAS_HOME``, for tests that repair it."""
+    home = shutil.copytree(pristine_home, tmp_path / "keras_home")
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    return home
+
+
+# Each damage returns the function that undoes it.
+
+
+def _delete_a_hundred(folder):
+    aside = folder.parent.parent / "aside"  # outside the cache's folder
+    aside.mkdir()
+    for name in ALL_NAMES[:100]:
+        (folder / name).rename(aside / name)
+
+    def undo():
+        for path in aside.iterdir():
+            path.rename(folder / path.name)
+        aside.rmdir()
+
+    return undo
+
+
+def _replace(path: pathlib.Path, content: bytes):
+    original = path.read_bytes()
+    path.write_bytes(content)
+    return lambda: path.write_bytes(original)
+
+
+def _truncate(folder):
+    return _replace(folder / VICTIM, (folder / VICTIM).read_bytes()[:100])
+
+
+def _add_an_unexpected_recording(folder):
+    (folder / "5_lucas_50.wav").write_bytes(wav_bytes(np.zeros(100)))
+    return (folder / "5_lucas_50.wav").unlink
+
+
+def _swap_for_a_file(path: pathlib.Path):
+    aside = path.with_name(path.name + "-aside")
+    path.rename(aside)
+    path.write_bytes(b"a file where a folder belongs")
+
+    def undo():
+        path.unlink()
+        aside.rename(path)
+
+    return undo
+
+
+def _swap_for_a_folder(path: pathlib.Path):
+    aside = path.with_name(path.name + "-aside")
+    path.rename(aside)
+    path.mkdir()
+
+    def undo():
+        path.rmdir()
+        aside.rename(path)
+
+    return undo
+
+
+def _folder_where_a_recording_belongs(folder):
+    return _swap_for_a_folder(folder / VICTIM)
+
+
+def _recordings_folder_is_a_file(folder):
+    return _swap_for_a_file(folder)
+
+
+def _dataset_folder_is_a_file(folder):
+    return _swap_for_a_file(folder.parent)
+
+
+def _marker_deleted(folder):
+    original = (folder / ".verified").read_bytes()
+    (folder / ".verified").unlink()
+    return lambda: (folder / ".verified").write_bytes(original)
+
+
+def _marker_of_an_older_version(folder):
+    return _replace(folder / ".verified", b"3000 recordings from somewhere\n")
+
+
+def _marker_is_a_folder(folder):
+    return _swap_for_a_folder(folder / ".verified")
+
+
+def _same_size_other_content(folder):
+    content = bytearray((folder / VICTIM).read_bytes())
+    content[-10:] = bytes(10)  # the last samples silenced: the sha256 notices, the size does not
+    return _replace(folder / VICTIM, bytes(content))
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (_delete_a_hundred, "2,900 recordings instead of 3,000: 100 missing, e.g. ['0_george_0.wav'"),
+        (_truncate, f"3,000 recordings: 1 of the wrong size or not a file, e.g. ['{VICTIM}']"),
+        (_add_an_unexpected_recording, "3,001 recordings instead of 3,000: 1 unexpected, e.g. ['5_lucas_50.wav']"),
+        (_folder_where_a_recording_belongs, f"1 of the wrong size or not a file, e.g. ['{VICTIM}']"),
+        (_recordings_folder_is_a_file, "recordings is a file where a folder belongs"),
+        (_dataset_folder_is_a_file, f"fsdd-{audio.FSDD_VERSION} is a file where a folder belongs"),
+        (_marker_deleted, "manifest .verified is missing"),
+        (_marker_of_an_older_version, "manifest .verified is unreadable"),
+        (_marker_is_a_folder, "manifest .verified is missing"),
+        (_same_size_other_content, f"{VICTIM} differs from the recording unpacked (sha256)"),
+    ],
+    ids=lambda value: value.__name__.strip("_") if callable(value) else "",
+)
+def test_damaged_cache_is_noticed_on_open(cached_home, tmp_path, capsys, damage, problem):
+    """Each damage is reported and a repair started (which fails here: the archive is absent)."""
+    undo = damage(_recordings_folder(cached_home))
+    try:
+        with pytest.raises(DownloadError, match="no-such-archive.tar.gz"):
+            audio.load_fsdd(archive=tmp_path / "no-such-archive.tar.gz")
+    finally:
+        undo()
+    output = capsys.readouterr().out
+    assert "is damaged (" in output and problem in output and "repairing it" in output
+
+
+def test_damaged_cache_is_repaired(copied_home, synthetic_archive, capsys):
+    folder = _recordings_folder(copied_home)
+    for damage in (_delete_a_hundred, _truncate, _add_an_unexpected_recording, _folder_where_a_recording_belongs):
+        damage(folder)
+    dataset = audio.load_fsdd(archive=synthetic_archive)
+    output = capsys.readouterr().out
+    assert "is damaged (2,901 recordings instead of 3,000: 100 missing" in output and "repairing it" in output
+    assert len(dataset) == 3000
+    assert sorted(path.name for path in folder.iterdir()) == sorted([*ALL_NAMES, ".verified"])
+    assert sorted(path.name for path in _cache_folder(copied_home).iterdir()) == ["recordings"]
+    position = sorted(ALL_NAMES).index(VICTIM)  # the dataset is sorted by file name
+    assert (dataset.labels[position], dataset.speakers[position], dataset.takes[position]) == (5, "lucas", 17)
+    np.testing.assert_array_equal(dataset.waveforms[position], synthetic_samples(VICTIM) / 32768.0)
+    # repaired for good: the next open finds nothing to say
+    assert len(audio.load_fsdd(archive=synthetic_archive)) == 3000
+    assert "damaged" not in capsys.readouterr().out
+
+
+def test_a_file_where_the_cache_folder_belongs_is_replaced(keras_home, synthetic_archive, capsys):
+    root = _cache_folder(keras_home)
+    root.parent.mkdir(parents=True)
+    root.write_bytes(b"a file where a folder belongs")
+    assert len(audio.load_fsdd(archive=synthetic_archive)) == 3000
+    assert f"fsdd-{audio.FSDD_VERSION} is a file where a folder belongs" in capsys.readouterr().out
+    assert root.is_dir() and len(list((root / "recordings").glob("*.wav"))) == 3000
+
+
+def test_intact_cache_is_checked_in_milliseconds(cached_home, tmp_path, capsys):
+    start = time.perf_counter()
+    folder = audio.fsdd_recordings_folder(archive=tmp_path / "no-such-archive.tar.gz")
+    seconds = time.perf_counter() - start
+    assert folder == _recordings_folder(cached_home) and capsys.readouterr().out == ""
+    assert seconds < 0.5, seconds  # names and sizes of 3,000 files: about 10 ms
+
+
+def test_leftovers_of_an_interrupted_unpack_are_removed(cached_home, tmp_path, capsys):
+    root = _cache_folder(cached_home)
+    old, recent = root / ".partial-interrupted", root / ".partial-in-progress"
+    for leftover in (old, recent):
+        (leftover / "recordings").mkdir(parents=True)
+        (leftover / "recordings" / VICTIM).write_bytes(b"half")
+    an_hour_ago = time.time() - 3600
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    try:
+        audio.fsdd_recordings_folder(archive=tmp_path / "no-such-archive.tar.gz")  # not needed
+        assert not old.exists()
+        assert recent.exists()  # perhaps another process unpacking right now: left alone
+    finally:
+        shutil.rmtree(recent)
+    output = capsys.readouterr().out
+    assert ".partial-interrupted, left behind by an interrupted unpack" in output and "damaged" not in output
+
+
+def test_damaged_real_cache_is_repaired_from_the_real_archive(fsdd, fsdd_archive, tmp_path, monkeypatch, capsys):
+    pristine, first = fsdd
+    home = shutil.copytree(pristine, tmp_path / "keras_home")
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    folder = _recordings_folder(home)
+    for path in sorted(folder.glob("*.wav"))[:100]:
+        path.unlink()
+    victim = folder / "3_theo_12.wav"
+    victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])  # half its samples
+    dataset = audio.load_fsdd(archive=fsdd_archive)
+    assert "2,900 recordings instead of 3,000: 100 missing" in capsys.readouterr().out
+    assert len(dataset) == 3000 and len(list(folder.glob("*.wav"))) == 3000
+    np.testing.assert_array_equal(dataset.labels, first.labels)
+    for index in (0, 99, 1234, 2999):
+        np.testing.assert_array_equal(dataset.waveforms[index], first.waveforms[index])
+    (position,) = np.flatnonzero((dataset.labels == 3) & (dataset.speakers == "theo") & (dataset.takes == 12))
+    np.testing.assert_array_equal(dataset.waveforms[position], first.waveforms[position])
 
 
 # --------------------------------------------------------------------------- spectrograms
@@ -326,6 +584,22 @@ def test_log_mel_spectrogram_rejects_non_1d_input(shape):
         audio.log_mel_spectrogram(np.zeros(shape, dtype=np.float32))
 
 
+@pytest.mark.parametrize(
+    ("waveform", "error", "match"),
+    [
+        (np.zeros(100) + 1j, TypeError, "real numbers"),  # the imaginary part is not dropped silently
+        (np.zeros(0), ValueError, "non-empty"),
+        ("a recording", TypeError, "Received: waveform='a recording'"),
+        (np.array(["0.5", "0.1"]), TypeError, "real numbers"),
+        (np.ones(100, dtype=bool), TypeError, "real numbers"),
+        ([0.5, [0.1]], TypeError, "numeric array"),
+    ],
+)
+def test_log_mel_spectrogram_rejects_bad_waveforms(waveform, error, match):
+    with pytest.raises(error, match=match):
+        audio.log_mel_spectrogram(waveform)
+
+
 def test_log_mel_spectrogram_checks_its_settings_itself():
     waveform = _chirp(0.5)
     with pytest.raises(ValueError, match=r"Received: sample_rate=0"):
@@ -336,6 +610,14 @@ def test_log_mel_spectrogram_checks_its_settings_itself():
         audio.log_mel_spectrogram(waveform, n_fft=0)
     with pytest.raises(ValueError, match=r"Received: duration=nan"):
         audio.log_mel_spectrogram(waveform, duration=float("nan"))
+    with pytest.raises(TypeError, match=r"Received: sample_rate='8000'"):
+        audio.log_mel_spectrogram(waveform, sample_rate="8000")
+    with pytest.raises(ValueError, match=r"Received: duration=inf"):
+        audio.log_mel_spectrogram(waveform, duration=float("inf"))
+    with pytest.raises(ValueError, match=r"n_mels"):
+        audio.log_mel_spectrogram(waveform, n_mels=10**6)
+    with pytest.raises(ValueError, match=r"at most 268,435,456 values.*hop_length=1"):
+        audio.log_mel_spectrogram(waveform, sample_rate=192_000, n_fft=65_536, hop_length=1, duration=3600.0)
     with pytest.raises(ValueError, match="finite"):
         audio.log_mel_spectrogram(np.full(100, np.inf, dtype=np.float32))
 
@@ -388,8 +670,11 @@ def test_pad_or_crop_many_recordings_and_a_2d_array():
         (np.zeros((2, 3, 4)), {"length": 10}, ValueError, "2-D"),
         ([np.zeros((2, 3))], {"length": 10}, ValueError, r"waveforms\[0\]"),
         ([np.zeros(3), np.array([1.0, np.inf])], {"length": 10}, ValueError, r"finite.*waveforms\[1\]"),
-        ([np.array(["a"])], {"length": 10}, ValueError, "real numbers"),
-        ([np.array([1j])], {"length": 10}, ValueError, "real numbers"),
+        ([np.array(["a"])], {"length": 10}, TypeError, "real numbers"),
+        ([np.array([1j])], {"length": 10}, TypeError, "real numbers"),
+        ([np.array([True, False])], {"length": 10}, TypeError, "real numbers"),
+        (["abc"], {"length": 10}, TypeError, r"waveforms\[0\]='abc'"),
+        ([np.zeros(3), np.zeros(0)], {"length": 10}, ValueError, r"1 to .* samples.*waveforms\[1\]"),
         ([], {"length": 10}, ValueError, "at least one recording"),
         (None, {"length": 10}, TypeError, "waveforms"),
         ([np.zeros(3)] * 100, {"length": 10**8}, ValueError, "at most"),

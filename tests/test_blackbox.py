@@ -55,7 +55,7 @@ def test_one_pixel_reports_failure_on_a_model_it_cannot_fool(dark_image):
 @pytest.mark.parametrize(
     "change, error, match",
     [({"pixels": 0}, ValueError, "`pixels`"), ({"target": 2}, ValueError, r"`target` to hold classes in \[0, 2\)"),
-     ({"label": 1.0}, TypeError, "`label` to be integer"), ({"maxiter": 0}, ValueError, "`maxiter`"),
+     ({"label": 1.0}, TypeError, "`label` to be an integer"), ({"maxiter": 0}, ValueError, "`maxiter`"),
      ({"seed": -1}, ValueError, "`seed`")],
 )  # fmt: skip
 def test_one_pixel_errors_name_the_argument(dark_image, change, error, match):
@@ -143,8 +143,10 @@ def test_substitute_errors_name_the_argument(oracle_and_data):
     oracle, _, images = oracle_and_data
     with pytest.raises(ValueError, match="`lambda_`"):
         blackbox.train_substitute(oracle, images[:4], build_substitute, query_budget=100, lambda_=2.0)
-    with pytest.raises(TypeError, match="`substitute` to be a keras.Model or a function"):
+    with pytest.raises(TypeError, match="`substitute` to be callable"):
         blackbox.train_substitute(oracle, images[:4], "dense", query_budget=100)
+    with pytest.raises(TypeError, match="`substitute` to be a keras.Model or a function"):
+        blackbox.train_substitute(oracle, images[:4], lambda: "dense", query_budget=100)
     with pytest.raises(ValueError, match="`seed`"):
         blackbox.train_substitute(oracle, images[:4], build_substitute, query_budget=100, seed=-1)
     with pytest.raises(TypeError, match="`query_budget`"):
@@ -152,3 +154,43 @@ def test_substitute_errors_name_the_argument(oracle_and_data):
     with pytest.raises(ValueError, match="`epsilon`"):
         blackbox.substitute_attack(oracle, build_substitute(), images[:4], None, -0.1)
     assert isinstance(attacks.as_classifier(build_substitute()), attacks.Classifier)
+
+
+# --------------------------------------------------------------------------- issue 16: bad arguments
+
+
+def test_bad_arguments_are_refused_before_any_query(oracle_and_data, dark_image):
+    oracle, calls, images = oracle_and_data
+    calls.clear()
+    built = []
+
+    def build():
+        built.append(True)
+        return build_substitute()
+
+    with pytest.raises(TypeError, match="`oracle` to be callable"):  # was found after compiling
+        blackbox.train_substitute("oracle", images[:4], build, query_budget=100)
+    with pytest.raises(TypeError, match="`seed_images` to be an array of real numbers"):
+        blackbox.train_substitute(oracle, images[:4] + 1j, build, query_budget=100)
+    with pytest.raises(TypeError, match="`seed`"):
+        blackbox.train_substitute(oracle, images[:4], build, query_budget=100, seed=1.5)
+    assert built == []
+    with pytest.raises(TypeError, match="`substitute` to be callable"):  # was named `model`
+        blackbox.substitute_attack(oracle, 3, images[:4], None, 0.1)
+    labels = np.array([0, 1, 2, 3])
+    with pytest.raises(ValueError, match=r"`labels` to hold classes in \[0, 3\)"):  # was after the queries
+        blackbox.substitute_attack(oracle, build_substitute(), images[:4], labels, 0.1)
+    with pytest.raises(TypeError, match="`oracle` to be callable"):
+        blackbox.substitute_attack(None, build_substitute(), images[:4], None, 0.1)
+    assert calls == []
+    model_calls = []
+
+    def counted(batch):
+        model_calls.append(len(batch))
+        return brightest_red_detector(batch)
+
+    changes = ({"label": 10**12}, {"target": True}, {"label": "1"}, {"popsize": 10**9}, {"seed": 2**40})
+    for change in changes:
+        with pytest.raises((TypeError, ValueError), match=f"`{next(iter(change))}`"):
+            blackbox.one_pixel(counted, dark_image, **change)
+    assert model_calls == []

@@ -55,6 +55,40 @@ def test_chapter_opens_with_title_goals_and_setup(path):
     assert "coursepkg.setup(" in text
 
 
+def colab_block(path: pathlib.Path) -> str:
+    """The setup cell's Colab part: everything before its first ``import keras``."""
+    setup = next(cell for cell in load(path)["cells"] if cell["cell_type"] == "code")
+    return source(setup).split("\nimport keras", 1)[0]
+
+
+def test_every_setup_cell_installs_the_same_way():
+    """One Colab block for all chapters (CONTRIBUTING.md), so the failure test below covers them all."""
+    blocks = {colab_block(path) for path in CHAPTERS}
+    assert len(blocks) == 1, "the chapters' setup cells differ before `import keras`; see CONTRIBUTING.md"
+
+
+def test_a_failed_colab_install_stops_the_setup_cell_with_the_source_and_the_setting(tmp_path):
+    """On Colab, a pip failure must stop the cell with a message naming the URL and what to change.
+
+    The Colab block of chapter 1 runs in a fresh interpreter that pretends to be Colab, with
+    the package's source pointed at an archive that does not exist, so pip fails at once
+    without a network.
+    """
+    import subprocess
+
+    block = colab_block(CHAPTERS[0])
+    missing = (tmp_path / "missing" / "coursepkg.tar.gz").as_uri()
+    spec = f'"coursepkg @ {missing}"'
+    block, replaced = re.subn(r"^(\s*COURSEPKG_SOURCE = ).*$", rf"\g<1>{spec}", block, flags=re.M)
+    assert replaced == 1, "the setup cell has no `COURSEPKG_SOURCE = ...` line"
+    program = "import sys, types\nsys.modules['google.colab'] = types.ModuleType('google.colab')\n" + block
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0
+    assert "\nRuntimeError: pip could not install the course package from " in run.stderr, run.stderr[-2000:]
+    assert missing in run.stderr and "change COURSEPKG_SOURCE" in run.stderr
+    assert "ModuleNotFoundError" not in run.stderr
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.name)
 def test_colab_install_line_matches_the_repository_setting(path):
     url, branch = set_repository.read_setting((ROOT / "_config.yml").read_text())
@@ -104,7 +138,8 @@ def test_set_repository_rewrites_config_and_chapters(tmp_path, monkeypatch):
         "spring",
     )
     rewritten = json.loads((tmp_path / "book" / "01_x.ipynb").read_text())
-    assert '"coursepkg @ git+https://github.com/someone/fork@spring"' in rewritten["cells"][0]["source"]
+    assert '"coursepkg @ git+https://github.com/someone/fork@spring"' in source(rewritten["cells"][0])
+    assert isinstance(rewritten["cells"][0]["source"], list), "sources stay stored as lists of lines"
     with pytest.raises(SystemExit, match="url"):
         set_repository.main(["not a url"])
 

@@ -236,9 +236,9 @@ def test_registering_twice_raises(monkeypatch):
     with pytest.raises(ValueError, match="twice"):
         checking.exercise("testing.answer", "tests/test_checking.py", hint="again")(_check)
     with pytest.raises(ValueError, match="twice"):
-        checking.exercise("convolution.output_size", "book/01_convolution.ipynb", hint="")(_check)
+        checking.exercise("convolution.output_size", "book/01_convolution.ipynb", hint="again")(_check)
     for bad_id in ["no_chapter", "a.b.c", 3]:
-        with pytest.raises(ValueError, match="exercise_id"):
+        with pytest.raises((TypeError, ValueError), match="exercise_id"):
             checking.exercise(bad_id, "tests/test_checking.py", hint="")
 
 
@@ -246,7 +246,7 @@ def test_checker_that_crashes_is_a_failed_check(monkeypatch):
     checking.exercises()
     monkeypatch.setattr(checking, "_REGISTRY", dict(checking._REGISTRY))
 
-    @checking.exercise("testing.crash", "tests/test_checking.py", hint="")
+    @checking.exercise("testing.crash", "tests/test_checking.py", hint="none")
     def _check(answer):
         return answer["missing"]
 
@@ -345,3 +345,62 @@ def test_compare_scalar_function_accepts_numbers_and_size_one_arrays_and_reports
     assert compare_scalar_function(mutates, reference, cases[:1], "f") == []
     assert "should be a function" in compare_scalar_function(3.0, reference, cases, "f")[0]
     assert "raised ZeroDivisionError" in compare_scalar_function(lambda v, o: 1 / 0, reference, cases, "f")[0]
+
+
+# --------------------------------------------------------------------------- argument checks (issue 16)
+
+
+@pytest.mark.parametrize(("exercise_id", "error"), [(3, TypeError), (["convolution.output_size"], TypeError),
+                                                    (None, TypeError), ("", ValueError), ("no.such", ValueError)])
+def test_check_wants_a_registered_exercise_id(exercise_id, error):
+    with pytest.raises(error, match="`exercise_id`"):
+        check(exercise_id, 15)
+
+
+def test_exercises_of_an_unknown_chapter_are_an_error_not_an_empty_list():
+    assert checking.exercises("convolution")
+    with pytest.raises(ValueError, match="`chapter`"):
+        checking.exercises("convolutoin")
+    with pytest.raises(TypeError, match="`chapter`"):
+        checking.exercises(3)
+
+
+@pytest.mark.parametrize(("chapter", "hint", "argument"), [(None, "think", "chapter"), ("book/x.ipynb", "", "hint"),
+                                                          ("book/x.ipynb", 3, "hint")])
+def test_exercise_registration_checks_its_strings(chapter, hint, argument):
+    with pytest.raises((TypeError, ValueError), match=f"`{argument}`"):
+        checking.exercise("testing.strings", chapter, hint)
+
+
+@pytest.mark.parametrize(
+    ("call", "argument", "error"),
+    [
+        (lambda: checking.compare_integer(3, 3.0, "the size"), "expected", TypeError),
+        (lambda: checking.compare_integer(3, 10**12, "the size"), "expected", ValueError),
+        (lambda: checking.compare_integer(3, 3, None), "what", TypeError),
+        (lambda: checking.compare_number(0.5, float("nan"), "the rate"), "expected", ValueError),
+        (lambda: checking.compare_number(0.5, "0.5", "the rate"), "expected", TypeError),
+        (lambda: checking.compare_number(0.5, 0.5, "the rate", rel_tol=-1.0), "rel_tol", ValueError),
+        (lambda: checking.compare_number(0.5, 0.5, "the rate", abs_tol=float("inf")), "abs_tol", ValueError),
+        (lambda: checking.compare_array([1.0], np.array([np.nan]), "the output"), "expected", ValueError),
+        (lambda: checking.compare_array([1.0], ["a"], "the output"), "expected", TypeError),
+        (lambda: checking.compare_array([1.0], [1.0], "the output", atol="0"), "atol", TypeError),
+        (lambda: checking.compare_function(np.sum, "sum", [((1,), "one")], "sum"), "reference", TypeError),
+        (lambda: checking.compare_function(np.sum, np.sum, "cases", "sum"), "cases", TypeError),
+        (lambda: checking.compare_function(np.sum, np.sum, [], "sum"), "cases", ValueError),
+        (lambda: checking.compare_function(np.sum, np.sum, [(1, "one")], "sum"), "cases", TypeError),
+        (lambda: checking.compare_calls(np.sum, np.sum, [((1,), "one")], "sum", None), "compare", TypeError),
+        (lambda: checking.compare_scalar_function(np.sum, np.sum, [((1,), "one")], "sum", rel_tol=2.0),
+         "rel_tol", ValueError),
+        (lambda: checking.raise_if_not_answered(3, ""), "what", ValueError),
+    ],
+)
+def test_comparison_helpers_check_their_own_arguments(call, argument, error):
+    with pytest.raises(error, match=f"`{argument}`"):
+        call()
+
+
+def test_reference_answers_may_be_numpy_scalars_or_one_element_arrays():
+    assert checking.compare_integer(7, np.int64(7), "the size") == []
+    assert checking.compare_number(0.25, np.array([0.25]), "the rate") == []
+    assert checking.compare_array([], np.zeros(0), "nothing") == []

@@ -75,10 +75,50 @@ def test_seed_everything_repeats_numpy_python_and_keras_draws():
         assert not np.array_equal(first[name], other[name]), name
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, "42", None, True, np.float64(3.0)])
-def test_seed_everything_rejects_bad_seeds(seed):
-    with pytest.raises(ValueError, match="seed"):
+@pytest.mark.parametrize(
+    ("seed", "error"),
+    [(-1, ValueError), (2**32, ValueError), (10**12, ValueError), (1.5, TypeError),
+     ("42", TypeError), (None, TypeError), (True, TypeError), (np.float64(3.0), TypeError)],
+)  # fmt: skip
+def test_seed_everything_rejects_bad_seeds(seed, error):
+    with pytest.raises(error, match="`seed`"):
         config.seed_everything(seed)
+
+
+def test_setup_checks_the_seed_before_anything_else(capsys):
+    with pytest.raises(TypeError, match="`seed`"):
+        config.setup(seed="42")
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
+    ("full", "fast", "argument", "error"),
+    [(float("nan"), 1, "full", ValueError), (20, float("inf"), "fast", ValueError),
+     (20, "1", "fast", TypeError), (True, 1, "fast", TypeError), (20, (1,), "fast", TypeError),
+     ({"epochs": 20}, 1, "full", TypeError), (20, 1j, "fast", TypeError),
+     (np.zeros(3), None, "full", TypeError), ((1, float("nan")), (1,), "full", ValueError),
+     ((1, None), (1,), "full", TypeError)],
+)  # fmt: skip
+def test_scaled_refuses_values_a_chapter_cannot_mean(monkeypatch, full, fast, argument, error):
+    monkeypatch.setenv(FAST, "1")
+    with pytest.raises(error, match=f"`{argument}`"):
+        config.scaled(full=full, fast=fast)
+
+
+def test_scaled_accepts_what_the_chapters_pass(monkeypatch):
+    monkeypatch.setenv(FAST, "1")
+    assert config.scaled(full=None, fast=2_000) == 2_000
+    assert config.scaled(full=True, fast=False) is False
+    assert config.scaled(full=0.99, fast=1) == 1
+    assert config.scaled(full=("vgg16", "resnet50"), fast=["mobilenet_v2"]) == ["mobilenet_v2"]
+    assert config.scaled(full=((10, 2), (5, 1)), fast=((1, 1),)) == ((1, 1),)
+    assert config.scaled(full=np.int64(3), fast=2) == 2
+
+
+@pytest.mark.parametrize(("name", "error"), [(None, TypeError), (3, TypeError), ("", ValueError)])
+def test_env_flag_wants_a_variable_name(name, error):
+    with pytest.raises(error, match="`name`"):
+        config.env_flag(name)
 
 
 def _reference_devices(backend: str) -> tuple[int, bool]:

@@ -170,7 +170,7 @@ def test_output_size_with_explicit_padding(n, k, s, p):
     ],
 )
 def test_output_size_bad_input(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises((TypeError, ValueError), match=match):
         conv_output_size(**kwargs)
 
 
@@ -211,7 +211,7 @@ def test_params_of_the_lecture_example():
     ],
 )
 def test_params_bad_input(args, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises((TypeError, ValueError), match=match):
         conv2d_params(*args)
 
 
@@ -275,7 +275,7 @@ def test_receptive_field_random_stacks_by_brute_force():
      ([3, 3], [1, -2], "strides"), ([3.5], None, "kernel_sizes")],
 )  # fmt: skip
 def test_receptive_field_bad_input(kernel_sizes, strides, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises((TypeError, ValueError), match=match):
         receptive_field(kernel_sizes, strides)
 
 
@@ -374,3 +374,76 @@ def test_classic_filter_returns_a_copy_and_rejects_unknown_names():
         classic_filter("sobel")
     for name, kernel in convolution.CLASSIC_FILTERS.items():
         assert kernel.ndim == 2 and kernel.shape[0] % 2 == 1, name
+
+
+# --------------------------------------------------------------------------- argument checks (issue 16)
+
+
+@pytest.mark.parametrize("function", [correlate2d, convolve2d])
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_an_empty_kernel_is_refused(function, padding):
+    """It used to give an output larger than the image."""
+    with pytest.raises(ValueError, match="`kernel`"):
+        function(np.ones((4, 4)), np.zeros((0, 0)), padding=padding)
+    with pytest.raises(ValueError, match="`image`"):
+        function(np.zeros((0, 5)), np.ones((1, 1)), padding=padding)
+
+
+@pytest.mark.parametrize("function", [correlate2d, convolve2d])
+def test_complex_boolean_string_and_non_finite_inputs_are_refused(function):
+    """A complex image used to lose its imaginary part without a word."""
+    with pytest.raises(TypeError, match="`image`"):
+        function(np.ones((4, 4)) + 1j, np.ones((3, 3)))
+    with pytest.raises(TypeError, match="`kernel`"):
+        function(np.ones((4, 4)), np.ones((3, 3), dtype=bool))
+    with pytest.raises(TypeError, match="`image`"):
+        function([["a", "b"], ["c", "d"]], np.ones((1, 1)))
+    with pytest.raises(ValueError, match="`image`"):
+        function(np.full((4, 4), np.nan), np.ones((3, 3)))
+    with pytest.raises(ValueError, match="`padding`"):
+        function(np.ones((4, 4)), np.ones((3, 3)), padding=None)
+
+
+@pytest.mark.parametrize("use_bias", ["no", "False", 0, 1, None])
+def test_conv2d_params_wants_a_real_boolean_for_use_bias(use_bias):
+    """`use_bias='no'` used to count a bias."""
+    with pytest.raises(TypeError, match="`use_bias`"):
+        conv2d_params(3, 4, 3, use_bias=use_bias)
+    assert conv2d_params(3, 4, 3, use_bias=np.bool_(False)) == 108
+
+
+@pytest.mark.parametrize(
+    ("sigma", "error"),
+    [(float("nan"), ValueError), (float("inf"), ValueError), (1e-300, ValueError), (1e6, ValueError),
+     ("1.0", TypeError), (True, TypeError), (1j, TypeError)],
+)  # fmt: skip
+def test_gaussian_kernel_refuses_nan_and_absurd_sigma(sigma, error):
+    with pytest.raises(error, match="`sigma`"):
+        gaussian_kernel(5, sigma)
+
+
+def test_absurd_sizes_are_refused_at_once():
+    with pytest.raises(ValueError, match="`size`"):
+        gaussian_kernel(10**6 + 1)
+    with pytest.raises(ValueError, match="`input_size`"):
+        conv_output_size(10**12, 3)
+    with pytest.raises(ValueError, match="`filters`"):
+        conv2d_params(3, 10**9, 3)
+    with pytest.raises(ValueError, match="`kernel_sizes`"):
+        receptive_field([3] * 1_000_001)
+    with pytest.raises(ValueError, match="`strides`"):
+        receptive_field([3, 3], [1, 10**6])
+
+
+def test_sizes_accept_numpy_integers_and_refuse_floats_and_strings():
+    assert conv_output_size(np.int64(32), np.int32(5), stride=np.int64(1)) == 28
+    assert conv2d_params(np.int64(3), 4, (np.int64(3), 3)) == 112
+    assert receptive_field(np.array([3, 3, 3])) == 7
+    with pytest.raises(TypeError, match="`input_size`"):
+        conv_output_size(32.0, 5)
+    with pytest.raises(TypeError, match="`kernel_sizes`"):
+        receptive_field("333")
+    with pytest.raises(TypeError, match="`strides`"):
+        receptive_field([3], 2)
+    with pytest.raises(ValueError, match="`name`"):
+        classic_filter(None)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from coursepkg import data
-from coursepkg.downloads import DownloadError
+from coursepkg.downloads import DataFileError, DownloadError
 
 # Per-class counts of the MNIST test set, from ../shared/data/README.md.
 MNIST_T10K_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -117,6 +117,43 @@ def test_read_idx_rejects_broken_gzip(tmp_path, content):
         data.read_idx(path)
 
 
+@pytest.mark.parametrize("damage", ["corrupted_stream", "crc_mismatch", "truncated", "header_only"])
+def test_read_idx_names_a_damaged_gzip_file_and_what_to_do(tmp_path, damage):
+    """A corrupted deflate stream used to escape as a raw zlib.error."""
+    content = bytearray(gzip.compress(_valid_idx_bytes() * 50))
+    if damage == "corrupted_stream":
+        content[10] ^= 0xFF  # the first byte of the deflate stream: zlib.error
+    elif damage == "crc_mismatch":
+        content[20] ^= 0xFF  # inside a literal: the data decode, their CRC does not match
+    elif damage == "truncated":
+        content = content[:-12]  # EOFError
+    else:
+        content = content[:10]  # the gzip header and nothing more
+    path = tmp_path / "t10k-images-idx3-ubyte.gz"
+    path.write_bytes(bytes(content))
+    with pytest.raises(DataFileError, match="gzip") as caught:
+        data.read_idx(path)
+    assert isinstance(caught.value, ValueError)  # callers catching ValueError still catch it
+    assert str(path) in str(caught.value) and "replace it" in str(caught.value)
+
+
+def test_read_idx_header_announcing_more_items_than_the_file_holds(tmp_path):
+    absurd = tmp_path / "absurd-idx3-ubyte"  # 4 billion^3 values: no overflow, no allocation
+    absurd.write_bytes(bytes([0, 0, 0x08, 3]) + struct.pack(">3I", 2**32 - 1, 2**32 - 1, 2**32 - 1) + b"\0" * 16)
+    more = tmp_path / "more-idx1-ubyte"
+    more.write_bytes(bytes([0, 0, 0x08, 1]) + struct.pack(">I", 10_001) + bytes(10_000))
+    for path in (absurd, more):
+        with pytest.raises(DataFileError, match="truncated") as caught:
+            data.read_idx(path)
+        assert str(path) in str(caught.value)
+
+
+@pytest.mark.parametrize(("path", "error"), [(None, TypeError), (3.5, TypeError), ("", ValueError), ("a\0b", ValueError)])
+def test_read_idx_rejects_bad_paths(path, error):
+    with pytest.raises(error, match="`path`"):
+        data.read_idx(path)
+
+
 def test_read_idx_on_the_truncated_real_file(mnist_t10k_dir, tmp_path):
     raw = gzip.decompress((mnist_t10k_dir / "t10k-images-idx3-ubyte.gz").read_bytes())
     path = tmp_path / "t10k-images-idx3-ubyte"
@@ -175,11 +212,22 @@ def test_subset_none_or_too_large_keeps_everything():
     np.testing.assert_array_equal(same.x_test, toy.x_test)
 
 
-@pytest.mark.parametrize("value", [0, -3, 2.5, "10", True])
-@pytest.mark.parametrize("argument", ["n_train", "n_test"])
-def test_subset_rejects_bad_sizes(argument, value):
-    with pytest.raises(ValueError, match=argument):
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [(0, ValueError), (-3, ValueError), (10**12, ValueError), (2.5, TypeError), ("10", TypeError),
+     (True, TypeError), (float("nan"), TypeError)],
+)  # fmt: skip
+@pytest.mark.parametrize("argument", ["n_train", "n_test", "seed"])
+def test_subset_rejects_bad_sizes(argument, value, error):
+    if argument == "seed" and value == 0:
+        return  # a valid seed
+    with pytest.raises(error, match=f"`{argument}`"):
         _toy_dataset().subset(**{argument: value})
+
+
+def test_subset_accepts_numpy_integers():
+    small = _toy_dataset().subset(n_train=np.int64(7), n_test=np.int32(3), seed=np.uint8(1))
+    assert (len(small.x_train), len(small.x_test)) == (7, 3)
 
 
 def test_image_dataset_str_gives_sizes_and_source():
@@ -244,6 +292,66 @@ def test_load_mnist_from_local_train_and_test_files(offline, monkeypatch, tmp_pa
     np.testing.assert_array_equal(dataset.y_test, y_test)
     assert dataset.y_train.dtype == np.int64
     assert str(tmp_path) in capsys.readouterr().out
+
+
+def _write_mnist_test_files(folder: pathlib.Path, n_images: int = 10, n_labels: int = 10) -> None:
+    rng = np.random.default_rng(0)
+    write_idx(folder / "t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (n_images, 28, 28), dtype=np.uint8))
+    write_idx(folder / "t10k-labels-idx1-ubyte.gz", (np.arange(n_labels) % 10).astype(np.uint8))
+
+
+@pytest.mark.parametrize("where", ["missing_folder", "a_file"])
+def test_load_mnist_refuses_a_variable_naming_a_missing_folder(offline, monkeypatch, tmp_path, where):
+    """A variable pointing nowhere used to be ignored without a word (scikit-learn's digits instead)."""
+    target = tmp_path / "no-such-folder"
+    if where == "a_file":
+        target.write_bytes(b"not a folder")
+    monkeypatch.setenv(data.MNIST_DIR_ENV_VAR, str(target))
+    with pytest.raises(DataFileError) as caught:
+        data.load_mnist()
+    message = str(caught.value)
+    assert f"${data.MNIST_DIR_ENV_VAR}={target}" in message and "unset" in message
+    assert ("does not exist" if where == "missing_folder" else "is not a folder") in message
+
+
+def test_load_mnist_refuses_a_folder_without_the_test_files(offline, monkeypatch, tmp_path):
+    monkeypatch.setenv(data.MNIST_DIR_ENV_VAR, str(tmp_path))
+    with pytest.raises(DataFileError, match=rf"t10k-images.*\${data.MNIST_DIR_ENV_VAR}={tmp_path}"):
+        data.load_mnist()
+
+
+def test_load_mnist_labels_one_short_of_the_images(offline, monkeypatch, tmp_path):
+    """A labels file one label short used to give an IndexError."""
+    _write_mnist_test_files(tmp_path, n_images=10, n_labels=9)
+    monkeypatch.setenv(data.MNIST_DIR_ENV_VAR, str(tmp_path))
+    with pytest.raises(DataFileError, match="one label per image") as caught:
+        data.load_mnist()
+    message = str(caught.value)
+    assert "t10k-images-idx3-ubyte.gz" in message and "t10k-labels-idx1-ubyte.gz" in message
+    assert data.MNIST_DIR_ENV_VAR in message
+
+
+@pytest.mark.parametrize("damage", ["corrupted_gzip", "bad_magic", "labels_out_of_range", "not_28x28", "no_images"])
+def test_load_mnist_names_a_damaged_idx_file_in_the_folder(offline, monkeypatch, tmp_path, damage):
+    _write_mnist_test_files(tmp_path)
+    labels = tmp_path / "t10k-labels-idx1-ubyte.gz"
+    if damage == "corrupted_gzip":
+        content = bytearray(labels.read_bytes())
+        content[10] ^= 0xFF
+        labels.write_bytes(bytes(content))
+    elif damage == "bad_magic":
+        labels.write_bytes(gzip.compress(b"\x01\x02\x08\x01" + struct.pack(">I", 10) + bytes(10)))
+    elif damage == "labels_out_of_range":
+        write_idx(labels, np.full(10, 12, dtype=np.uint8))
+    elif damage == "not_28x28":
+        write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", np.zeros((10, 20, 20), dtype=np.uint8))
+    else:
+        _write_mnist_test_files(tmp_path, n_images=0, n_labels=0)
+    monkeypatch.setenv(data.MNIST_DIR_ENV_VAR, str(tmp_path))
+    with pytest.raises(DataFileError) as caught:
+        data.load_mnist()
+    message = str(caught.value)
+    assert str(tmp_path) in message and data.MNIST_DIR_ENV_VAR in message
 
 
 def test_digits_as_mnist_centres_a_20x20_box():
@@ -318,19 +426,34 @@ def test_make_shapes_draws_one_visible_shape_on_a_background(channels):
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "match"),
+    ("kwargs", "error", "match"),
     [
-        ({"n_images": 0}, "n_images"),
-        ({"n_images": -5}, "n_images"),
-        ({"n_images": 2.5}, "n_images"),
-        ({"n_images": 10, "image_size": 8}, "image_size"),
-        ({"n_images": 10, "image_size": 32.0}, "image_size"),
-        ({"n_images": 10, "channels": 2}, "channels"),
+        ({"n_images": 0}, ValueError, "n_images"),
+        ({"n_images": -5}, ValueError, "n_images"),
+        ({"n_images": 2.5}, TypeError, "n_images"),
+        ({"n_images": float("nan")}, TypeError, "n_images"),
+        ({"n_images": 10**6}, ValueError, "n_images"),  # absurd sizes fail at once
+        ({"n_images": 10, "image_size": 8}, ValueError, "image_size"),
+        ({"n_images": 10, "image_size": 32.0}, TypeError, "image_size"),
+        ({"n_images": 10, "image_size": 10**6}, ValueError, "image_size"),
+        ({"n_images": 100_000, "image_size": 512}, ValueError, "n_images"),  # 78 GB of pixels
+        ({"n_images": 10, "channels": 2}, ValueError, "channels"),
+        ({"n_images": 10, "channels": "3"}, TypeError, "channels"),
+        ({"n_images": 10, "noise": float("nan")}, ValueError, "noise"),
+        ({"n_images": 10, "noise": float("inf")}, ValueError, "noise"),
+        ({"n_images": 10, "noise": -0.1}, ValueError, "noise"),
+        ({"n_images": 10, "seed": -1}, ValueError, "seed"),
+        ({"n_images": 10, "seed": "0"}, TypeError, "seed"),
     ],
 )
-def test_make_shapes_rejects_bad_arguments(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_make_shapes_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=f"`{match}`"):
         data.make_shapes(**kwargs)
+
+
+def test_make_shapes_accepts_numpy_integers():
+    images, labels = data.make_shapes(np.int64(10), image_size=np.int32(16), channels=np.int64(1))
+    assert images.shape == (10, 16, 16) and labels.shape == (10,)
 
 
 @pytest.mark.parametrize(
@@ -500,13 +623,25 @@ def test_read_cifar10_jpeg_missing_file_is_an_os_error(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("archive", "error"), [(None, TypeError), (3, TypeError), (b"a.tar.gz", TypeError), ("", ValueError),
+                           ("a\0b.tar.gz", ValueError), ("x" * 5000, ValueError)],
+)  # fmt: skip
+@pytest.mark.parametrize("function", [data.read_cifar10_jpeg, data.load_cifar10_jpeg])
+def test_cifar10_jpeg_functions_reject_bad_archive_paths(function, archive, error):
+    with pytest.raises(error, match="`archive`"):
+        function(archive)
+
+
+@pytest.mark.parametrize(
     ("per_class", "error", "match"),
     [
-        ((3,), TypeError, "per_class"),
-        ("32", TypeError, "per_class"),
-        ((3, 2.0), TypeError, r"per_class\[1\]"),
-        ((0, 2), ValueError, r"per_class\[0\]"),
-        ((5001, 2), ValueError, r"per_class\[0\]"),
+        ((3,), TypeError, "`per_class`"),
+        ("32", TypeError, "`per_class`"),
+        ((3, 2.0), TypeError, r"`per_class`.*Received: per_class=\(3, 2.0\)"),
+        ((3, float("nan")), TypeError, "`per_class`"),
+        ((True, 2), TypeError, "`per_class`"),
+        ((0, 2), ValueError, r"`per_class`.*train in \[1, 5,000\]"),
+        ((5001, 2), ValueError, r"`per_class`.*Received: per_class=\(5001, 2\)"),
     ],
 )
 def test_read_cifar10_jpeg_rejects_bad_per_class(small_cifar10_archive, per_class, error, match):
@@ -629,16 +764,21 @@ def test_load_cifar10_jpeg_never_shows_a_half_written_cache(keras_home, small_ci
     assert cache.is_file() and "decoded" in capsys.readouterr().out
 
 
-def test_load_cifar10_reports_a_missing_archive_and_falls_back(offline, monkeypatch, tmp_path, capsys):
+@pytest.mark.parametrize("fallback", [True, False])
+def test_load_cifar10_refuses_a_variable_naming_a_missing_archive(offline, monkeypatch, tmp_path, fallback):
     missing = tmp_path / "no-such-cifar10.tar.gz"
     monkeypatch.setenv(data.CIFAR10_ARCHIVE_ENV_VAR, str(missing))
-    dataset = data.load_cifar10(n_fallback=(20, 10))
-    out = capsys.readouterr().out
-    assert f"${data.CIFAR10_ARCHIVE_ENV_VAR}={missing} could not be used" in out
-    assert "No such file" in out and "FALLBACK" in out
-    assert dataset.is_fallback and dataset.class_names == data.SHAPE_CLASSES
-    with pytest.raises(DownloadError, match="could not be used"):
-        data.load_cifar10(fallback=False)
+    with pytest.raises(DataFileError) as caught:  # said, not silently replaced by shapes
+        data.load_cifar10(fallback=fallback, n_fallback=(20, 10))
+    message = str(caught.value)
+    assert f"${data.CIFAR10_ARCHIVE_ENV_VAR}={missing} does not exist" in message
+    assert "unset" in message
+
+
+def test_load_cifar10_refuses_a_variable_naming_a_folder(offline, monkeypatch, tmp_path):
+    monkeypatch.setenv(data.CIFAR10_ARCHIVE_ENV_VAR, str(tmp_path))
+    with pytest.raises(DataFileError, match="is not a file"):
+        data.load_cifar10(n_fallback=(20, 10))
 
 
 def test_load_cifar10_reports_an_archive_that_is_not_cifar10(offline, monkeypatch, small_cifar10_archive, capsys):
@@ -680,15 +820,30 @@ def test_load_cifar10_from_the_real_jpeg_archive(offline, monkeypatch, cifar10_a
         ({"fallback": 0}, TypeError, "`fallback`"),
         ({"n_fallback": 100}, TypeError, "`n_fallback`"),
         ({"n_fallback": (100,)}, TypeError, "`n_fallback`"),
-        ({"n_fallback": (100, 2.5)}, TypeError, r"`n_fallback\[1\]`"),
-        ({"n_fallback": (0, 10)}, ValueError, r"`n_fallback\[0\]`"),
-        ({"n_fallback": (10**7, 10)}, ValueError, r"`n_fallback\[0\]`"),
+        ({"n_fallback": (100, 2.5)}, TypeError, r"`n_fallback`.*n_fallback=\(100, 2.5\)"),
+        ({"n_fallback": (float("nan"), 10)}, TypeError, r"`n_fallback`.*n_fallback=\(nan, 10\)"),
+        ({"n_fallback": (0, 10)}, ValueError, r"`n_fallback`.*n_fallback=\(0, 10\)"),
+        ({"n_fallback": (10**7, 10)}, ValueError, r"`n_fallback`.*train in \[1, [56]0,000\]"),
     ],
 )
-def test_load_cifar10_rejects_bad_arguments(offline, monkeypatch, kwargs, error, match):
+@pytest.mark.parametrize("loader", [data.load_cifar10, data.load_fashion_mnist])
+def test_loaders_reject_bad_arguments_before_loading(offline, monkeypatch, loader, kwargs, error, match):
     monkeypatch.setattr(data.downloads, "keras_dataset", lambda name: pytest.fail("checked too late"))
     with pytest.raises(error, match=match):
-        data.load_cifar10(**kwargs)
+        loader(**kwargs)
+
+
+@pytest.mark.parametrize("value", ["no", "False", 0, 1, None, np.array([True])])
+def test_load_mnist_refuses_a_fallback_that_is_not_a_boolean(offline, monkeypatch, value):
+    """`fallback='no'` used to read as true, and fell back when told not to."""
+    monkeypatch.setattr(data.downloads, "keras_dataset", lambda name: pytest.fail("checked too late"))
+    with pytest.raises(TypeError, match="`fallback`"):
+        data.load_mnist(fallback=value)
+
+
+def test_fashion_mnist_fallback_sizes_are_bounded_by_the_real_dataset(offline):
+    with pytest.raises(ValueError, match="`n_fallback`.*60,000"):
+        data.load_fashion_mnist(n_fallback=(60_001, 10))
 
 
 # --------------------------------------------------------------------------- photographs
@@ -713,3 +868,11 @@ def test_sample_image(name, capsys):
 def test_sample_image_rejects_unknown_names():
     with pytest.raises(ValueError, match="astronaut"):  # the message lists the choices
         data.sample_image("lena")
+    with pytest.raises(TypeError, match="`name`"):
+        data.sample_image(3)
+
+
+@pytest.mark.parametrize(("seed", "error"), [(-1, ValueError), (2**32, ValueError), (1.0, TypeError), ("0", TypeError)])
+def test_digits_as_mnist_rejects_bad_seeds(seed, error):
+    with pytest.raises(error, match="`seed`"):
+        data.digits_as_mnist(seed)

@@ -128,7 +128,11 @@ def test_an_unknown_layer_is_named_and_the_layers_listed():
     "arguments, error, words",
     [
         ({"layer_names": ["flatten"]}, ValueError, "'flatten'.*feature maps"),
-        ({"layer_names": "block1_pool"}, ValueError, "layer_names"),
+        ({"layer_names": "block1_pool"}, TypeError, "layer_names"),
+        ({"layer_names": [3]}, TypeError, "layer_names"),
+        ({"images": np.ones((2, 16, 16, 3)) + 1j}, TypeError, "images.*complex"),
+        ({"images": np.zeros((0, 16, 16, 3))}, ValueError, r"images.*\(0, 16, 16, 3\)"),
+        ({"images": [[[[1.0, 2.0, 3.0]]], [[[1.0]]]]}, TypeError, "images"),
         ({"layer_names": []}, ValueError, "layer_names"),
         ({"layer_names": ["block1_pool", "block1_pool"]}, ValueError, "layer_names.*once"),
         ({"pooling": "mean"}, ValueError, "pooling.*'avg', 'max', 'flatten'.*'mean'"),
@@ -277,6 +281,12 @@ def test_cosine_distance_of_a_zero_vector_is_one():
         ({"queries": np.zeros((5, 4))}, ValueError, "same number of columns"),
         ({"queries": np.full((5, 3), "x")}, TypeError, "queries"),
         ({"queries": np.ones((5, 3), dtype=bool)}, TypeError, "queries"),
+        ({"queries": np.ones((5, 3)) + 1j}, TypeError, "queries.*complex"),
+        ({"queries": [[1.0, 2.0, 3.0], [1.0]]}, TypeError, "queries"),
+        ({"queries": "vectors"}, TypeError, "queries"),
+        ({"k": 10**9}, ValueError, r"`k`.*\[1, 10000\]"),
+        ({"metric": None}, ValueError, "metric"),
+        ({"chunk_size": 1.5}, TypeError, "chunk_size"),
         ({"database": np.full((20, 3), np.inf)}, ValueError, "database.*60 NaN or infinite"),
         ({"chunk_size": 0}, ValueError, "chunk_size"),
     ],
@@ -341,6 +351,10 @@ def test_precision_at_k_from_indices_matches_a_loop():
         ({"neighbours": [0, 1, 1]}, ValueError, r"neighbours.*\(n_queries, K\)"),
         ({"neighbours": [[0.5, 1, 1], [1, 1, 1]]}, TypeError, "neighbours"),
         ({"database_labels": [0, 1]}, ValueError, r"neighbours.*\[0, 2\).*to 2"),
+        ({"query_labels": [-1, 1]}, ValueError, r"query_labels.*\[0, 100,000\)"),
+        ({"neighbours": [[0, 0, 10**12], [2, 1, 1]]}, ValueError, r"neighbours.*\[0, 100,000\)"),
+        ({"query_labels": "01"}, TypeError, "query_labels"),
+        ({"k": [2.5]}, TypeError, "`k`"),
     ],
 )
 def test_precision_at_k_rejects_bad_arguments(arguments, error, words):
@@ -456,6 +470,15 @@ def test_plot_retrieval_without_labels_and_fewer_neighbours():
         ({"query_images": np.zeros((101, 4, 4))}, ValueError, "at most 100"),
         ({"query_images": np.zeros((1, 4, 4, 2))}, ValueError, "query_images"),
         ({"cell_size": 0}, ValueError, "cell_size"),
+        ({"cell_size": float("nan")}, ValueError, "cell_size=nan"),
+        ({"class_names": [0, 1]}, TypeError, "class_names"),
+        ({"class_names": b"ab"}, TypeError, "class_names"),
+        ({"title": 3}, TypeError, "title"),
+        ({"query_images": np.full((1, 4, 4), np.nan)}, ValueError, "query_images.*finite"),
+        ({"database_images": np.zeros((10, 4, 4)) + 1j}, TypeError, "database_images"),
+        ({"query_labels": [-1]}, ValueError, "query_labels"),
+        ({"query_images": np.zeros((100, 4, 4)), "indices": np.zeros((100, 10), int),
+          "query_labels": np.zeros(100, int)}, ValueError, "at most 1,000 images"),
     ],
 )
 def test_plot_retrieval_rejects_bad_arguments(arguments, error, words):
@@ -507,3 +530,14 @@ def test_one_nearest_neighbour_on_cifar10_pixels_is_the_cs231n_baseline(cifar10_
     indices, _ = descriptors.nearest_neighbours(queries, database, 1)
     accuracy = descriptors.knn_accuracy(indices, y_test[:1000], database_labels=y_train)
     assert accuracy == pytest.approx(0.354, abs=0.04)  # chance: 0.1
+
+
+def test_bfloat16_predictions_of_a_mixed_precision_model_are_accepted():
+    """model.predict under "mixed_bfloat16" returns ml_dtypes' bfloat16, which NumPy calls no float."""
+    import ml_dtypes
+
+    vectors = np.random.default_rng(4).normal(size=(6, 3)).astype(ml_dtypes.bfloat16)
+    indices, distances = descriptors.nearest_neighbours(vectors, vectors, 2)
+    expected = descriptors.nearest_neighbours(vectors.astype("float32"), vectors.astype("float32"), 2)
+    np.testing.assert_array_equal(indices, expected[0])
+    np.testing.assert_allclose(distances, expected[1])

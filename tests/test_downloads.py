@@ -10,6 +10,7 @@ import hashlib
 import pathlib
 import socket
 
+import numpy as np
 import pytest
 
 from coursepkg import downloads
@@ -126,11 +127,81 @@ def test_fetch_from_an_unreachable_origin(keras_home, tmp_path, origin):
     assert _leftovers(keras_home) == []
 
 
-@pytest.mark.parametrize("fname", ["", None, "datasets/payload.bin", "..\\payload.bin"])
-def test_fetch_rejects_a_path_as_file_name(keras_home, origin_file, fname):
-    with pytest.raises(ValueError, match="fname"):
+@pytest.mark.parametrize(
+    ("fname", "error"),
+    [("", ValueError), (None, TypeError), ("datasets/payload.bin", ValueError), ("..\\payload.bin", ValueError),
+     ("..", ValueError), ("x" * 256, ValueError), ("a\0b", ValueError), (b"payload.bin", TypeError)],
+)  # fmt: skip
+def test_fetch_rejects_a_path_as_file_name(keras_home, origin_file, fname, error):
+    with pytest.raises(error, match="`fname`"):
         downloads.fetch(fname, origin_file.as_uri())
     assert _leftovers(keras_home) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [
+        ({"origin": None}, TypeError, "origin"),
+        ({"origin": "payload.bin"}, ValueError, "origin"),
+        ({"origin": "gopher://example.org/x"}, ValueError, "origin"),
+        ({"origin": ""}, ValueError, "origin"),
+        ({"file_hash": "abc"}, ValueError, "file_hash"),
+        ({"file_hash": "g" * 64}, ValueError, "file_hash"),
+        ({"file_hash": 123}, TypeError, "file_hash"),
+        ({"verify": "yes"}, TypeError, "verify"),
+        ({"cache_subdir": 3}, TypeError, "cache_subdir"),
+        ({"cache_subdir": "a\0b"}, ValueError, "cache_subdir"),
+    ],
+)
+def test_fetch_checks_every_argument_before_touching_the_cache(keras_home, origin_file, kwargs, error, name):
+    arguments = {"fname": "payload.bin", "origin": origin_file.as_uri(), **kwargs}
+    with pytest.raises(error, match=f"`{name}`"):
+        downloads.fetch(**arguments)
+    assert _leftovers(keras_home) == [] and not (keras_home / "datasets").exists()
+
+
+def test_fetch_accepts_an_upper_case_hash(keras_home, origin_file):
+    path = downloads.fetch("payload.bin", origin_file.as_uri(), file_hash=hashlib.sha256(CONTENT).hexdigest().upper())
+    assert path.read_bytes() == CONTENT
+
+
+@pytest.mark.parametrize(("value", "error"), [("abc", ValueError), (None, TypeError), ("z" * 32, ValueError)])
+def test_hash_algorithm_needs_a_hex_digest(value, error):
+    assert downloads.hash_algorithm("a" * 64) == "sha256" and downloads.hash_algorithm("A" * 32) == "md5"
+    with pytest.raises(error, match="`expected_hash`"):
+        downloads.hash_algorithm(value)
+
+
+def test_file_hash_checks_its_arguments(origin_file):
+    assert downloads.file_hash(origin_file, "md5") == hashlib.md5(CONTENT).hexdigest()
+    with pytest.raises(ValueError, match="`algorithm`"):
+        downloads.file_hash(origin_file, "sha1")
+    with pytest.raises(TypeError, match="`path`"):
+        downloads.file_hash(None)
+    with pytest.raises(FileNotFoundError):
+        downloads.file_hash(origin_file.with_name("absent.bin"))
+
+
+def test_sha256_of_arrays_refuses_what_has_no_stable_bytes():
+    assert downloads.sha256_of_arrays(np.arange(3)) == downloads.sha256_of_arrays(np.arange(3))
+    with pytest.raises(TypeError, match="`arrays`"):
+        downloads.sha256_of_arrays([1, 2, 3])
+    with pytest.raises(TypeError, match="`arrays`"):  # object arrays hash memory addresses
+        downloads.sha256_of_arrays(np.array([1, None], dtype=object))
+
+
+OBJECTS = np.array([1, None], dtype=object)  # stored only by pickling: refused
+
+
+@pytest.mark.parametrize(
+    ("arrays", "error"),
+    [({}, TypeError), ([1, 2], TypeError), ({"x": [1, 2]}, TypeError), ({"": np.zeros(2)}, ValueError),
+     ({"file": np.zeros(2)}, ValueError), ({"x": OBJECTS}, TypeError)],
+)  # fmt: skip
+def test_save_npz_atomically_checks_its_arrays_before_writing(tmp_path, arrays, error):
+    with pytest.raises(error, match="`arrays`"):
+        downloads.save_npz_atomically(tmp_path / "cache.npz", arrays)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_keras_dataset_offline_raises_download_error(offline):
@@ -139,9 +210,10 @@ def test_keras_dataset_offline_raises_download_error(offline):
     assert [path for path in _leftovers(offline) if path.stat().st_size == 0] == []
 
 
-@pytest.mark.parametrize("name", ["imagenet", "get_file", ""])
-def test_keras_dataset_rejects_unknown_names(name):
-    with pytest.raises(ValueError, match="name"):
+@pytest.mark.parametrize(("name", "error"), [("imagenet", ValueError), ("get_file", ValueError), ("", ValueError),
+                                             (None, TypeError), (3, TypeError)])  # fmt: skip
+def test_keras_dataset_rejects_unknown_names(name, error):
+    with pytest.raises(error, match="`name`"):
         downloads.keras_dataset(name)
 
 

@@ -80,3 +80,33 @@ def test_bad_arguments_name_themselves(conv_model, conv_images):
         fooling.fooling_rate(model, images, np.full(12, 3.0, dtype=np.float32))
     with pytest.raises(ValueError, match="`target_fooling_rate`"):
         fooling.universal_perturbation(conv_model, conv_images, 0.1, target_fooling_rate=0.0)
+
+
+# --------------------------------------------------------------------------- issue 16: bad arguments
+
+
+def test_bad_arguments_are_refused_before_the_model_is_called():
+    calls = []
+
+    def model(images):
+        calls.append(len(images))
+        return images[:, :2]
+
+    images = np.full((3, 4), 0.5, dtype=np.float32)
+    with pytest.raises(ValueError, match="`shape` to give at most 100,000,000 pixel values"):
+        fooling.fooling_image(model, list(range(10)), (4096, 4096, 3))  # was 2 GB of noise each
+    with pytest.raises(ValueError, match="`shape`"):
+        fooling.fooling_image(model, 0, (0, 4))
+    with pytest.raises(TypeError, match="`target_class` to be a numeric array"):
+        fooling.fooling_image(model, "cat", (4,))
+    with pytest.raises(ValueError, match="`target_class` to hold classes"):
+        fooling.fooling_image(model, [0, -1], (4,))
+    with pytest.raises(TypeError, match="`perturbation` to be a numeric array"):
+        fooling.fooling_rate(model, images, [[0.1, 0.2], [0.3]])  # was NumPy's own error
+    with pytest.raises(ValueError, match="`perturbation` to hold finite values"):
+        fooling.fooling_rate(model, images, np.full(4, np.nan))
+    with pytest.raises(TypeError, match="`max_passes`"):
+        fooling.universal_perturbation(model, images, 0.1, max_passes=2.0)
+    with pytest.raises(TypeError, match="`seed`"):
+        fooling.universal_perturbation(model, images, 0.1, seed="0")
+    assert calls == []

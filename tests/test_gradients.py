@@ -168,3 +168,34 @@ def test_resolve_jit_compile_follows_keras():
         import tensorflow as tf
 
         assert resolve_jit_compile("auto") is bool(tf.config.list_physical_devices("GPU"))
+
+
+# --------------------------------------------------------------------------- argument checks (issue 16)
+
+
+@pytest.mark.parametrize(
+    ("inputs", "error"),
+    [("images", TypeError), (np.array(["a", "b"]), TypeError), (np.ones(3) + 1j, TypeError),
+     (np.ones(3, dtype=bool), TypeError), (np.zeros((0, 3)), ValueError),
+     (np.array([np.nan, 1.0]), ValueError)],
+)  # fmt: skip
+def test_inputs_must_be_a_finite_real_array(inputs, error):
+    with pytest.raises(error, match="`inputs`"):
+        value_and_input_gradient(keras.ops.sum, inputs)
+
+
+def test_loss_fn_must_be_callable():
+    with pytest.raises(TypeError, match="`loss_fn`"):
+        value_and_input_gradient("sum", np.ones(3))
+
+
+@pytest.mark.parametrize("variables", ["weights", None, 3, [np.zeros(3)], [None]])
+def test_variables_must_be_keras_variables(variables):
+    with pytest.raises(TypeError, match="`variables`"):
+        compiled_value_and_gradient(keras.ops.sum, variables=variables)
+
+
+@pytest.mark.parametrize("jit_compile", ["yes", "AUTO", 1, None, 0.0])
+def test_resolve_jit_compile_refuses_anything_but_auto_and_booleans(jit_compile):
+    with pytest.raises(TypeError, match="`jit_compile`"):
+        resolve_jit_compile(jit_compile)

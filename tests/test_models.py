@@ -7,11 +7,16 @@ the published tables (the lecture's AlexNet table, the papers' counts) or an
 independent numpy computation.
 """
 
+import importlib
+
 import keras
 import numpy as np
 import pytest
 
+from coursepkg.downloads import DownloadError
 from coursepkg.models import (
+    ChannelZeroPadding,
+    LayerScale,
     alexnet,
     basic_block,
     bottleneck_block,
@@ -30,9 +35,11 @@ from coursepkg.models import (
     inception_module,
     inception_module_naive,
     lenet5,
+    mbconv_block,
     mobilenet,
     network_in_network,
     nin_block,
+    resnet,
     resnet18,
     resnet34,
     resnet50,
@@ -40,16 +47,18 @@ from coursepkg.models import (
     vgg,
     vgg16,
     vgg19,
+    vgg_block,
     xception,
 )
+from coursepkg.models.efficientnet import MBConvStage, round_filters
 
 
 @pytest.fixture(autouse=True)
 def fresh_keras_session():
-    """Frees the graphs of the previous test: the large models add up."""
-    keras.backend.clear_session()
+    """Frees the graphs of each test: the large models add up."""
+    keras.backend.clear_session(free_memory=False)  # fresh layer names; the last test freed memory
     yield
-    keras.backend.clear_session()
+    keras.backend.clear_session()  # with garbage collection (about 0.3 s)
 
 
 def trainable_count(model):
@@ -548,9 +557,8 @@ def test_compound_scaling_multipliers_and_constraint():
 def test_compound_scaling_refuses_bases_that_do_not_double_the_cost():
     with pytest.raises(ValueError, match=r"close to 2.*alpha=2"):
         compound_scaling(1, alpha=2.0)
-    with pytest.raises(
-        ValueError, match=r"Expected `beta` to be a number >= 1. Received: beta=0.9"
-    ):
+    expected = r"Expected `beta` to be a finite number in \[1.0, 2.0\]. Received: beta=0.9"
+    with pytest.raises(ValueError, match=expected):
         compound_scaling(1, beta=0.9)
     with pytest.raises(ValueError, match="Received: phi=-1"):
         compound_scaling(-1)
@@ -573,17 +581,17 @@ def test_small_convnext_for_the_chapter():
     "build, message",
     [
         (lambda: lenet5(num_classes=0),
-         r"Expected `num_classes` to be a positive integer. Received: num_classes=0"),
-        (lambda: alexnet(dropout_rate=1.5), r"`dropout_rate` to be a number in \[0, 1\)"),
+         r"Expected `num_classes` to be an integer in \[1, 100000\]. Received: num_classes=0"),
+        (lambda: alexnet(dropout_rate=1.5), r"`dropout_rate` to be a finite number in \[0.0, 1.0\)"),
         (lambda: vgg16(input_shape=(16, 16, 3)), r"at least 32x32.*input_shape=\(16, 16, 3\)"),
         (lambda: vgg16(input_shape=(None, None, 3)), r"Received: input_shape=\(None, None, 3\)"),
         (lambda: vgg16(weights="imagenet", num_classes=10), r"`num_classes=1000`.*num_classes=10"),
         (lambda: resnet50(weights="places365"), r"`weights`.*Received: weights='places365'"),
         (lambda: xception(input_shape=(64, 64, 3)), r"at least 71x71"),
-        (lambda: mobilenet(alpha=0), r"`alpha` to be a positive number. Received: alpha=0"),
+        (lambda: mobilenet(alpha=0), r"`alpha` to be a finite number in \(0.0, 4.0\]. .*alpha=0"),
         (lambda: efficientnet_b0(weights="imagenet", include_preprocessing=False),
          r"`include_preprocessing=True`"),
-        (lambda: convnext(depths=(3, 3, 9)), r"`depths` to be a sequence of 4"),
+        (lambda: convnext(depths=(3, 3, 9)), r"`depths` to be a tuple of 4 integers"),
         (lambda: network_in_network(kernel_sizes=(5, 5)), r"`kernel_sizes`"),
         (lambda: conv_multiplications((28, 28, 192), 0, 5), r"`filters`.*Received: filters=0"),
         (lambda: resnet18(input_shape=(224, 224)), r"Received: input_shape=\(224, 224\)"),
@@ -592,3 +600,176 @@ def test_small_convnext_for_the_chapter():
 def test_bad_arguments_raise_value_errors(build, message):
     with pytest.raises(ValueError, match=message):
         build()
+
+
+# --------------------------------------------------------------------------
+# Issue 16: bad arguments are refused up front, naming the argument
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "build, argument",
+    [
+        (lambda: alexnet(batch_norm="no"), "batch_norm"),
+        (lambda: vgg16(include_top="no"), "include_top"),
+        (lambda: efficientnet_b0(include_preprocessing="no"), "include_preprocessing"),
+        (lambda: cifar_resnet(20, plain="no"), "plain"),
+        (lambda: convnext_tiny(include_top=0), "include_top"),
+        (lambda: googlenet(aux_classifiers=1), "aux_classifiers"),
+        (lambda: conv_cost((28, 28, 3), 8, 3, use_bias="False"), "use_bias"),
+    ],
+)  # fmt: skip
+def test_string_or_number_flags_are_refused_not_read_as_true(build, argument):
+    # "no" is truthy: before issue 16 these built the opposite of what was asked.
+    with pytest.raises(TypeError, match=rf"Expected `{argument}` to be a boolean"):
+        build()
+
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize(
+    "build, argument",
+    [
+        (lambda: alexnet(dropout_rate=NAN), "dropout_rate"),
+        (lambda: vgg(dropout_rate=INF), "dropout_rate"),
+        (lambda: googlenet(aux_dropout_rate=NAN), "aux_dropout_rate"),
+        (lambda: convnext(drop_path_rate=NAN), "drop_path_rate"),
+        (lambda: convnext(layer_scale_init_value=NAN), "layer_scale_init_value"),
+        (lambda: LayerScale(INF, 4), "init_value"),
+        (lambda: efficientnet(width_coefficient=NAN), "width_coefficient"),
+        (lambda: efficientnet(depth_coefficient=INF), "depth_coefficient"),
+        (lambda: efficientnet(drop_connect_rate=NAN), "drop_connect_rate"),
+        (lambda: mobilenet(alpha=NAN), "alpha"),
+        (lambda: compound_scaling(1, alpha=NAN), "alpha"),
+        (lambda: compound_scaling(NAN), "phi"),
+        (lambda: compound_scaling(1, tolerance=INF), "tolerance"),
+        (lambda: round_filters(32, INF), "width_coefficient"),
+    ],
+)  # fmt: skip
+def test_nan_and_infinite_rates_and_scales_are_refused(build, argument):
+    with pytest.raises(ValueError, match=rf"Expected `{argument}` to be a finite number"):
+        build()
+
+
+@pytest.mark.parametrize(
+    "build, argument",
+    [
+        (lambda: cifar_resnet(6 * 10**6 + 2), "depth"),
+        (lambda: cifar_resnet(1208), "depth"),  # one stage of blocks beyond ResNet-1202
+        (lambda: mobilenet(alpha=1e6), "alpha"),
+        (lambda: efficientnet(width_coefficient=1e6), "width_coefficient"),
+        (lambda: efficientnet(depth_coefficient=100.0), "depth_coefficient"),
+        (lambda: convnext(depths=(3, 3, 10**6, 3)), "depths"),
+        (lambda: convnext(dims=(96, 192, 384, 10**6)), "dims"),
+        (lambda: vgg(block_filters=(64, 128, 256, 512, 10**6)), "block_filters"),
+        (lambda: vgg(dense_units=10**7), "dense_units"),
+        (lambda: resnet(stage_depths=(2, 2, 10**6, 2)), "stage_depths"),
+        (lambda: xception(middle_blocks=10**6), "middle_blocks"),
+        (lambda: lenet5(num_classes=10**9), "num_classes"),
+        (lambda: alexnet(input_shape=(10**6, 10**6, 3)), "input_shape"),
+        (lambda: compound_scaling(1000), "phi"),
+    ],
+)  # fmt: skip
+def test_absurd_sizes_are_refused_before_building(build, argument):
+    with pytest.raises(ValueError, match=rf"`{argument}`"):
+        build()
+
+
+class _ChecksPassed(Exception):
+    """Raised in place of building the first layer, once every argument was accepted."""
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: cifar_resnet(1202),  # He et al., section 4.2
+        lambda: resnet("bottleneck", (3, 8, 36, 3), use_bias=True),  # ResNet-152
+        lambda: efficientnet(2.0, 3.1, input_shape=(600, 600, 3)),  # EfficientNet-B7
+        lambda: efficientnet(4.3, 5.3, input_shape=(800, 800, 3)),  # EfficientNet-L2
+        lambda: convnext((3, 3, 27, 3), (256, 512, 1024, 2048)),  # ConvNeXt-XL
+        lambda: vgg((2, 2, 4, 4, 4), dropout_rate=0.5),  # VGG19 as trained in the paper
+        lambda: googlenet(num_classes=21_843),  # ImageNet-21k classes
+        lambda: xception(middle_blocks=8),
+        lambda: mobilenet(alpha=0.25),
+    ],
+)  # fmt: skip
+def test_the_bounds_admit_the_largest_published_configurations(build, monkeypatch):
+    def stop(*args, **kwargs):
+        raise _ChecksPassed
+
+    monkeypatch.setattr(keras, "Input", stop)
+    with pytest.raises(_ChecksPassed):
+        build()
+    assert compound_scaling(7).resolution * 224 == pytest.approx(596, abs=1)  # B7's 600 pixels
+
+
+@pytest.mark.parametrize(
+    "build, error, argument",
+    [
+        (lambda: lenet5(classifier_activation="no-such-activation"), ValueError,
+         "classifier_activation"),
+        (lambda: lenet5(classifier_activation=3), TypeError, "classifier_activation"),
+        (lambda: lenet5(name="a/b"), ValueError, "name"),
+        (lambda: lenet5(name=""), ValueError, "name"),
+        (lambda: lenet5(input_shape="32x32"), TypeError, "input_shape"),
+        (lambda: lenet5(input_shape=(32.0, 32, 1)), TypeError, "input_shape"),
+        (lambda: lenet5(num_classes=10.0), TypeError, "num_classes"),
+        (lambda: resnet(shortcut="C"), ValueError, "shortcut"),
+        (lambda: vgg(pooling="mean", include_top=False), ValueError, "pooling"),
+        (lambda: MBConvStage(3, 1, 16, 16, 1.5, 1), TypeError, "expand_ratio"),
+        (lambda: ChannelZeroPadding(-1), ValueError, "extra_channels"),
+        (lambda: copy_weights("lenet5", lenet5()), TypeError, "source"),
+    ],
+)  # fmt: skip
+def test_wrong_types_and_values_name_the_argument(build, error, argument):
+    with pytest.raises(error, match=rf"`{argument}`.*Received: {argument}"):
+        build()
+
+
+def test_numpy_integers_and_numpy_shapes_are_accepted():
+    images = np.zeros((2, 32, 32, 1))
+    model = lenet5(input_shape=images.shape[1:], num_classes=np.int64(10))
+    assert model.output.shape == (None, 10)
+    assert conv_cost((np.int64(28), 28, 192), np.int32(96), 5).parameters == (25 * 192 + 1) * 96
+
+
+@pytest.mark.parametrize(
+    "apply, error, argument",
+    [
+        (lambda x: vgg_block(np.zeros((1, 8, 8, 4)), 4, 1, 1), TypeError, "x"),
+        (lambda x: vgg_block(keras.Input((8,)), 4, 1, 1), ValueError, "x"),
+        (lambda x: convnext_block(x, 8), ValueError, "dim"),  # x has 4 channels
+        (lambda x: mbconv_block(x, 8, 8), ValueError, "filters_in"),
+        (lambda x: basic_block(x, 2, strides=2, shortcut="A"), ValueError, "filters"),
+        (lambda x: basic_block(x, 8, shortcut=False), ValueError, "shortcut"),
+        (lambda x: depthwise_separable_conv(x, 8, max_value=NAN), ValueError, "max_value"),
+        (lambda x: inception_module(x, 2, 2, 2, 2, 2, 2, name=3), TypeError, "name"),
+    ],
+)  # fmt: skip
+def test_blocks_check_their_input_tensor_and_arguments(apply, error, argument):
+    with pytest.raises(error, match=rf"`{argument}`"):
+        apply(keras.Input((8, 8, 4)))
+
+
+def test_imagenet_weights_offline_raise_the_packages_download_error(monkeypatch, tmp_path):
+    # No network: Keras's get_file fails as it does offline, with a bare Exception; the builder
+    # must turn it into coursepkg's DownloadError, before building its own model.
+    import urllib.error
+
+    import keras.src.backend.config as keras_config
+    import keras.src.utils.file_utils as keras_file_utils
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(keras_file_utils, "urlretrieve", offline)
+    monkeypatch.setattr(keras_config, "_KERAS_DIR", str(tmp_path))  # an empty Keras cache
+    built = []
+    vgg_module = importlib.import_module("coursepkg.models.vgg")  # the name vgg is the builder
+    monkeypatch.setattr(vgg_module, "_build_vgg", lambda **arguments: built.append(arguments))
+    with pytest.raises(
+        DownloadError, match=r"ImageNet weights of keras.applications.VGG16.*https://"
+    ):
+        vgg16(include_top=False, weights="imagenet", input_shape=(32, 32, 3))
+    assert not built  # the download was tried first

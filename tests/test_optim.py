@@ -215,8 +215,8 @@ def test_surface_registry_builds_each_surface():
         (lambda: optim.rosenbrock(b=-1.0), "b"),
     ],
 )
-def test_bad_settings_raise_value_errors_naming_the_argument(build, argument):
-    with pytest.raises(ValueError, match=f"`{argument}`"):
+def test_bad_settings_raise_errors_naming_the_argument(build, argument):
+    with pytest.raises((TypeError, ValueError), match=f"`{argument}`"):
         build()
 
 
@@ -226,7 +226,7 @@ def test_bad_update_inputs_raise_value_errors():
         rule.update(np.zeros(2), np.zeros(3), rule.init(np.zeros(2)))
     with pytest.raises(ValueError, match="`gradient`"):
         rule.update(np.zeros(2), np.array([np.nan, 0.0]), rule.init(np.zeros(2)))
-    with pytest.raises(ValueError, match="`state`"):
+    with pytest.raises(TypeError, match="`state`"):
         rule.update(np.zeros(2), np.zeros(2), None)
 
 
@@ -235,17 +235,17 @@ def test_bad_run_arguments_raise_value_errors():
     rule = optim.NumpySGD()
     with pytest.raises(ValueError, match="`steps`"):
         optim.run_optimizer(rule, surface.gradient, surface.start, 0)
-    with pytest.raises(ValueError, match="`steps`"):
+    with pytest.raises(TypeError, match="`steps`"):
         optim.run_optimizer(rule, surface.gradient, surface.start, 2.5)
-    with pytest.raises(ValueError, match="`optimizer`"):
+    with pytest.raises(TypeError, match="`optimizer`"):
         optim.run_optimizer("adam", surface.gradient, surface.start, 3)
-    with pytest.raises(ValueError, match="`gradient_fn`"):
+    with pytest.raises(TypeError, match="`gradient_fn`"):
         optim.run_optimizer(rule, surface, surface.start, 3)
     with pytest.raises(ValueError, match="`start`"):
         optim.run_optimizer(rule, surface.gradient, (np.inf, 0.0), 3)
-    with pytest.raises(ValueError, match="`dtype`"):
+    with pytest.raises(TypeError, match="`dtype`"):
         optim.run_optimizer(rule, surface.gradient, surface.start, 3, dtype=np.int32)
-    with pytest.raises(ValueError, match="`optimizer`"):
+    with pytest.raises(TypeError, match="`optimizer`"):
         optim.keras_trajectory(rule, surface.gradient, surface.start, 3)
     with pytest.raises(ValueError, match=r"shape \(\.\.\., 2\)"):
         surface.value(np.zeros(3))
@@ -416,3 +416,88 @@ def test_value_questions_pass_the_reference_and_fail_wrong_answers_without_the_a
         text = feedback_text(result)
         for shown in {f"{expected:g}", f"{expected:.6g}", f"{expected}", f"{expected:.3g}"}:
             assert shown not in text, (wrong, text)
+
+
+# --------------------------------------------------------------------------- argument checks (issue 16)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+@pytest.mark.parametrize(
+    ("rule", "argument"),
+    [(optim.NumpySGD, "learning_rate"), (optim.NumpySGD, "momentum"), (optim.NumpySGD, "weight_decay"),
+     (optim.NumpyRMSprop, "rho"), (optim.NumpyRMSprop, "epsilon"), (optim.NumpyAdam, "beta_1"),
+     (optim.NumpyAdam, "beta_2"), (optim.NumpyAdam, "epsilon"), (optim.NumpyAdam, "weight_decay")],
+)  # fmt: skip
+def test_nan_and_infinite_settings_are_refused(rule, argument, value):
+    with pytest.raises(ValueError, match=f"`{argument}`"):
+        rule(**{argument: value})
+
+
+@pytest.mark.parametrize(
+    ("settings", "argument"),
+    [({"learning_rate": 1e6}, "learning_rate"), ({"epsilon": 10.0}, "epsilon"),
+     ({"weight_decay": 1e3}, "weight_decay")],
+)  # fmt: skip
+def test_absurd_settings_are_refused(settings, argument):
+    with pytest.raises(ValueError, match=f"`{argument}`"):
+        optim.NumpyAdam(**settings)
+
+
+@pytest.mark.parametrize("flag", ["no", "False", 0, None])
+def test_flags_must_be_real_booleans(flag):
+    with pytest.raises(TypeError, match="`nesterov`"):
+        optim.NumpySGD(momentum=0.9, nesterov=flag)
+    with pytest.raises(TypeError, match="`amsgrad`"):
+        optim.NumpyAdam(amsgrad=flag)
+
+
+def test_settings_are_stored_as_python_numbers():
+    rule = optim.NumpyAdam(learning_rate=np.float32(0.5), amsgrad=np.bool_(True))
+    assert type(rule.learning_rate) is float and rule.amsgrad is True
+
+
+def test_strings_never_reach_numpy():
+    rule = optim.NumpySGD()
+    with pytest.raises(TypeError, match="`variable`"):
+        rule.init(["a", "b"])
+    with pytest.raises(TypeError, match="`variable`"):
+        rule.update("ab", np.zeros(2), rule.init(np.zeros(2)))
+    with pytest.raises(TypeError, match="`gradient`"):
+        rule.update(np.zeros(2), ["a", "b"], rule.init(np.zeros(2)))
+    surface = optim.quadratic()
+    with pytest.raises(TypeError, match="`start`"):
+        optim.run_optimizer(rule, surface.gradient, "start", 3)
+    with pytest.raises(TypeError, match="`gradient_fn`"):
+        optim.run_optimizer(rule, lambda point: "down", surface.start, 3)
+    with pytest.raises(TypeError, match="`point`"):
+        surface.value("origin")
+    with pytest.raises(TypeError, match="`start`"):
+        optim.quadratic(start="origin")
+    with pytest.raises(ValueError, match="`start`"):
+        optim.saddle(start=(float("nan"), 0.0))
+
+
+@pytest.mark.parametrize("dtype", [None, "float16", "no-such-type", 3, np.complex64])
+def test_run_optimizer_dtype_is_float32_or_float64(dtype):
+    surface = optim.quadratic()
+    with pytest.raises(TypeError, match="`dtype`"):
+        optim.run_optimizer(optim.NumpySGD(), surface.gradient, surface.start, 3, dtype=dtype)
+    path = optim.run_optimizer(optim.NumpySGD(), surface.gradient, surface.start, 3, dtype="float32")
+    assert path.dtype == np.float32
+
+
+def test_absurd_step_counts_are_refused_before_running():
+    surface = optim.quadratic()
+    with pytest.raises(ValueError, match="`steps`"):
+        optim.run_optimizer(optim.NumpySGD(), surface.gradient, surface.start, 10**12)
+    with pytest.raises(ValueError, match="`curvature_x`"):
+        optim.quadratic(curvature_x=float("nan"))
+    with pytest.raises(ValueError, match="`a`"):
+        optim.rosenbrock(a=float("inf"))
+
+
+def test_a_diverged_path_can_still_be_evaluated():
+    surface = optim.rosenbrock()
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = surface.value(np.array([[np.nan, 0.0], [np.inf, 1.0]]))
+    assert not np.isfinite(values).any()

@@ -144,11 +144,46 @@ def test_generated_textures_are_reproducible_and_differ():
         (lambda: load_painting("skrik", max_side=64.0), TypeError, "max_side"),
         (lambda: load_painting("skrik", fallback="no"), TypeError, "fallback"),
         (lambda: generated_texture("dots"), ValueError, "kind"),
+        (lambda: load_painting("skrik", max_side=10**6), ValueError, "max_side"),
+        (lambda: load_painting("skrik", max_side=float("nan")), TypeError, "max_side"),
+        (lambda: generated_texture("dots"), ValueError, "kind"),
+        (lambda: generated_texture(3), TypeError, "kind"),
         (lambda: generated_texture("waves", (10, 100)), ValueError, "size"),
-        (lambda: generated_texture("waves", 100), ValueError, "size"),
+        (lambda: generated_texture("waves", (10**6, 10**6)), ValueError, "size"),
+        (lambda: generated_texture("waves", (64.0, 64)), TypeError, "size"),
+        (lambda: generated_texture("waves", (64, 64, 3)), ValueError, "size"),
+        (lambda: generated_texture("waves", 100), TypeError, "size"),
         (lambda: generated_texture("waves", seed=-1), ValueError, "seed"),
+        (lambda: generated_texture("waves", seed=1.5), TypeError, "seed"),
     ],
 )
 def test_bad_arguments_name_themselves(call, error, name):
-    with pytest.raises(error, match=name):
+    with pytest.raises(error, match=f"`{name}`"):
         call()
+
+
+def test_generated_texture_accepts_numpy_integers():
+    assert generated_texture("waves", (np.int64(20), np.int32(24)), seed=np.uint8(3)).shape == (20, 24, 3)
+
+
+@pytest.mark.parametrize("where", ["missing", "a_file"])
+def test_a_variable_naming_a_missing_folder_is_an_error(offline, tmp_path, monkeypatch, where):
+    """A staged folder that is not there used to be skipped without a word."""
+    target = tmp_path / "no-such-folder"
+    if where == "a_file":
+        target.write_bytes(b"not a folder")
+    monkeypatch.setenv(paintings.PAINTINGS_DIR_ENV_VAR, str(target))
+    with pytest.raises(downloads.DataFileError) as caught:
+        load_painting("skrik", max_side=32)
+    message = str(caught.value)
+    assert f"${paintings.PAINTINGS_DIR_ENV_VAR}={target}" in message and "unset" in message
+    assert ("does not exist" if where == "missing" else "is not a folder") in message
+
+
+@pytest.mark.parametrize("name", ["skrik", "starry_night"])
+def test_the_smallest_max_side_works_offline(offline, name):
+    """max_side=16 used to ask generated_texture for a side under 16 (skrik: 16x12)."""
+    painting = load_painting(name, max_side=16)
+    height, width = PAINTINGS[name].size
+    assert max(painting.shape[:2]) == 16 and painting.dtype == np.uint8
+    assert painting.shape[:2] == (round(height * 16 / max(height, width)), round(width * 16 / max(height, width)))

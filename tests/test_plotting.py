@@ -2,7 +2,8 @@
 
 Figures are inspected through matplotlib's object model (axes, lines, images,
 texts), the confusion matrix is compared with scikit-learn's, and bad input
-must raise a ValueError that names the argument. Figures are closed after each
+must raise a TypeError (wrong type) or ValueError (out of range) that names
+the argument, before any figure is made. Figures are closed after each
 test; nothing is shown (Agg backend).
 """
 
@@ -85,19 +86,19 @@ def test_plot_history_without_validation_marks_the_lowest_training_loss():
 
 
 @pytest.mark.parametrize(
-    ("history", "arguments", "argument_name"),
+    ("history", "arguments", "error", "argument_name"),
     [
-        ({}, {}, "history"),
-        ([1.0, 0.5], {}, "history"),
-        ({"loss": [1.0, 0.5], "val_loss": [1.0]}, {}, "history"),
-        (keras_like_history(), {"metrics": ["mae"]}, "metrics"),
-        (keras_like_history(), {"metrics": "loss"}, "metrics"),
-        (keras_like_history(), {"monitor": "val_mae"}, "monitor"),
-        (keras_like_history(), {"mode": "lowest"}, "mode"),
+        ({}, {}, ValueError, "history"),
+        ([1.0, 0.5], {}, TypeError, "history"),
+        ({"loss": [1.0, 0.5], "val_loss": [1.0]}, {}, ValueError, "history"),
+        (keras_like_history(), {"metrics": ["mae"]}, ValueError, "metrics"),
+        (keras_like_history(), {"metrics": "loss"}, TypeError, "metrics"),
+        (keras_like_history(), {"monitor": "val_mae"}, ValueError, "monitor"),
+        (keras_like_history(), {"mode": "lowest"}, ValueError, "mode"),
     ],
 )
-def test_plot_history_rejects_bad_input(history, arguments, argument_name):
-    with pytest.raises(ValueError, match=argument_name):
+def test_plot_history_rejects_bad_input(history, arguments, error, argument_name):
+    with pytest.raises(error, match=argument_name):
         plotting.plot_history(history, **arguments)
 
 
@@ -269,17 +270,17 @@ def test_plot_optimizer_paths_small_multiples_and_a_plain_function():
 
 
 @pytest.mark.parametrize(
-    ("arguments", "argument_name"),
+    ("arguments", "error", "argument_name"),
     [
-        ({"function": "rosenbrock"}, "function"),
-        ({"function": lambda x, y: 1.0}, "function"),
-        ({"paths": {}}, "paths"),
-        ({"paths": {"SGD": np.zeros((5, 3))}}, "paths"),
-        ({"xlim": (1.0, -1.0)}, "xlim"),
-        ({"levels": 0}, "levels"),
+        ({"function": "rosenbrock"}, TypeError, "function"),
+        ({"function": lambda x, y: 1.0}, ValueError, "function"),
+        ({"paths": {}}, ValueError, "paths"),
+        ({"paths": {"SGD": np.zeros((5, 3))}}, ValueError, "paths"),
+        ({"xlim": (1.0, -1.0)}, ValueError, "xlim"),
+        ({"levels": 0}, ValueError, "levels"),
     ],
 )
-def test_plot_optimizer_paths_rejects_bad_input(arguments, argument_name):
+def test_plot_optimizer_paths_rejects_bad_input(arguments, error, argument_name):
     call = {
         "function": lambda x, y: x**2 + y**2,
         "paths": {"SGD": np.array([[1.0, 1.0], [0.5, 0.5]])},
@@ -287,7 +288,7 @@ def test_plot_optimizer_paths_rejects_bad_input(arguments, argument_name):
         "ylim": (-2.0, 2.0),
         **arguments,
     }
-    with pytest.raises(ValueError, match=argument_name):
+    with pytest.raises(error, match=argument_name):
         plotting.plot_optimizer_paths(**call)
 
 
@@ -334,18 +335,18 @@ def test_plot_activations_grid_with_custom_functions():
 
 
 @pytest.mark.parametrize(
-    ("arguments", "argument_name"),
+    ("arguments", "error", "argument_name"),
     [
-        ({"activations": ["sigmoid", "swish_ish"]}, "activations"),
-        ({"activations": "relu"}, "activations"),
-        ({"activations": []}, "activation"),
-        ({"activations": {"f": np.sin}}, "activations"),
-        ({"x": [0.0]}, "`x`"),
-        ({"layout": "rows"}, "layout"),
+        ({"activations": ["sigmoid", "swish_ish"]}, ValueError, "activations"),
+        ({"activations": "relu"}, TypeError, "activations"),
+        ({"activations": []}, ValueError, "activation"),
+        ({"activations": {"f": np.sin}}, TypeError, "activations"),
+        ({"x": [0.0]}, ValueError, "`x`"),
+        ({"layout": "rows"}, ValueError, "layout"),
     ],
 )
-def test_plot_activations_rejects_bad_input(arguments, argument_name):
-    with pytest.raises(ValueError, match=argument_name):
+def test_plot_activations_rejects_bad_input(arguments, error, argument_name):
+    with pytest.raises(error, match=argument_name):
         plotting.plot_activations(**arguments)
 
 
@@ -361,3 +362,70 @@ def test_no_helper_shows_a_figure(monkeypatch):
     plotting.plot_optimizer_paths(optim.saddle(), optimiser_paths(optim.saddle(), steps=5))
     plotting.plot_activations()
     assert len(set(plt.get_fignums()) - open_before) == 5  # all five still open for the caller
+
+
+# --------------------------------------------------------------------------- issue 16: bad arguments
+
+
+def refused_without_a_figure(error, words, helper, arguments):
+    """``helper(**arguments)`` raises ``error`` naming ``words``, before any figure exists."""
+    open_before = set(plt.get_fignums())
+    with pytest.raises(error, match=words):
+        helper(**arguments)
+    assert set(plt.get_fignums()) == open_before
+
+
+@pytest.mark.parametrize(
+    ("function", "arguments", "error", "words"),
+    [
+        # Grids of thousands of panels used to hang tight_layout or exhaust memory.
+        (plotting.plot_images, {"images": np.zeros((20_000, 2, 2))}, ValueError, "`images`"),
+        (plotting.plot_images, {"images": np.zeros((4, 2, 2)), "ncols": 10**6}, ValueError, "`ncols`"),
+        (plotting.plot_history, {"history": {f"m{i}": [1.0] for i in range(500)}}, ValueError, "`history`"),
+        (plotting.plot_confusion_matrix, {"y_true": [0, 1], "y_pred": [1, 20_000]}, ValueError, "`y_pred`"),
+        (plotting.plot_confusion_matrix, {"y_true": list(range(100)), "y_pred": list(range(100)),
+                                          "annotate": True}, ValueError, "`annotate=True`"),
+        (plotting.plot_optimizer_paths, {"function": lambda x, y: x + y,
+                                         "paths": {str(i): np.zeros((2, 2)) for i in range(60)}},
+         ValueError, "`paths`"),
+        # NaN and infinite sizes.
+        (plotting.plot_images, {"images": np.zeros((4, 2, 2)), "cell_size": float("nan")}, ValueError, "`cell_size`"),
+        (plotting.plot_history, {"history": {"loss": [1.0]}, "panel_size": (float("inf"), 3.0)},
+         ValueError, "`panel_size`"),
+        (plotting.plot_confusion_matrix, {"y_true": [0, 1], "y_pred": [0, 1], "size": float("nan")},
+         ValueError, "`size`"),
+        (plotting.plot_optimizer_paths, {"function": lambda x, y: x + y, "paths": {"a": np.zeros((2, 2))},
+                                         "xlim": (float("-inf"), 1.0)}, ValueError, "`xlim`"),
+        # String flags are refused, not read as true.
+        (plotting.plot_optimizer_paths, {"function": lambda x, y: x + y, "paths": {"a": np.zeros((2, 2))},
+                                         "small_multiples": "no"}, TypeError, "`small_multiples`"),
+        (plotting.plot_confusion_matrix, {"y_true": [0, 1], "y_pred": [0, 1], "annotate": "no"},
+         ValueError, "`annotate`"),
+        (plotting.plot_confusion_matrix, {"y_true": [0, 1], "y_pred": [0, 1], "annotate": 1},
+         TypeError, "`annotate`"),
+        # Strings, complex and empty arrays.
+        (plotting.plot_images, {"images": np.zeros((4, 2, 2)) + 1j}, TypeError, "`images`"),
+        (plotting.plot_images, {"images": np.zeros((2, 2, 2)), "labels": ["a", "b"]}, TypeError, "`labels`"),
+        (plotting.plot_images, {"images": np.full((2, 2, 2), np.nan)}, ValueError, "`images`"),
+        (plotting.plot_confusion_matrix, {"y_true": "0110", "y_pred": [0, 1, 1, 0]}, TypeError, "`y_true`"),
+        (plotting.plot_confusion_matrix, {"y_true": [0, 1], "y_pred": [0, 1], "class_names": [3, 4]},
+         TypeError, "`class_names`"),
+        (plotting.plot_optimizer_paths, {"function": lambda x, y: x + y, "paths": {"a": np.zeros((2, 2)) + 1j}},
+         TypeError, "`paths`"),
+        (plotting.plot_optimizer_paths, {"function": lambda x, y: (x + y).astype(complex),
+                                         "paths": {"a": np.ones((2, 2))}}, TypeError, "`function`"),
+        (plotting.plot_activations, {"x": np.linspace(-1, 1, 5) + 1j}, TypeError, "`x`"),
+        (plotting.plot_activations, {"x": []}, ValueError, "`x`"),
+        (plotting.plot_confusion_matrix, {"y_true": [0, 1], "y_pred": [0, 1], "cmap": "no_such_map"},
+         ValueError, "`cmap`"),
+    ],
+)  # fmt: skip
+def test_bad_arguments_are_refused_before_a_figure_is_made(function, arguments, error, words):
+    refused_without_a_figure(error, words, function, arguments)
+
+
+def test_whole_float_labels_and_numpy_class_names_are_still_accepted():
+    figure = plotting.plot_images(
+        np.zeros((2, 4, 4), np.uint8), np.array([0.0, 1.0]), class_names=np.array(["zero", "one"])
+    )
+    assert [axis.get_title() for axis in figure.axes] == ["zero", "one"]

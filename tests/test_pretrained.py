@@ -111,9 +111,58 @@ def test_include_top_must_be_a_boolean(value):
         coursepkg.pretrained("vgg16", include_top=value)
 
 
-def test_fallback_must_be_a_boolean():
-    with pytest.raises(TypeError, match="`fallback`"):
-        coursepkg.pretrained("vgg16", fallback="yes")
+@pytest.mark.parametrize("value", ["yes", "no", 0])
+def test_fallback_must_be_a_boolean(value):
+    with pytest.raises(TypeError, match=rf"`fallback`.*Received: fallback={value!r}"):
+        coursepkg.pretrained("vgg16", fallback=value)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "message"),
+    [
+        ({"include_top": "no"}, TypeError, "Received: include_top='no'"),
+        ({"key": "vgg16"}, ValueError, r"`key` to be one of \('vgg', 'resnet'\)"),
+        ({"input_shape": "32x32"}, TypeError, "`input_shape`"),
+        ({"input_shape": (32.0, 32, 3)}, TypeError, "`input_shape`"),
+        ({"input_shape": (16, 16, 3)}, ValueError, r"`input_shape\[0\]`.*\[32, 4096\]"),
+        ({"input_shape": (10**6, 32, 3)}, ValueError, r"`input_shape\[0\]`"),
+        ({"pooling": "avg"}, ValueError, "`pooling=None` with `include_top=True`"),
+        ({"include_top": False, "pooling": "mean"}, ValueError, "`pooling`"),
+    ],
+)
+def test_load_standin_refuses_bad_arguments_before_building(arguments, error, message):
+    with pytest.raises(error, match=message):
+        module.load_standin(**{"key": "vgg", **arguments})
+
+
+@pytest.mark.parametrize(
+    ("builder", "arguments", "error", "message"),
+    [
+        ("vgg_standin", {"input_shape": None}, TypeError, "`input_shape`"),
+        ("vgg_standin", {"input_shape": (8, 8, 3)}, ValueError, r"\[32, 4096\]"),
+        ("resnet_standin", {"input_shape": (4, 4, 3)}, ValueError, r"\[8, 4096\]"),
+        ("resnet_standin", {"input_shape": (32, 32, 1)}, ValueError, "3 channels"),
+        ("vgg_standin", {"num_classes": 10**7}, ValueError, "`num_classes`"),
+        ("resnet_standin", {"num_classes": 10.0}, TypeError, "`num_classes`"),
+        ("vgg_standin", {"classifier_activation": "softmx"}, ValueError, "`classifier_activation`"),
+        ("resnet_standin", {"classifier_activation": 1}, ValueError, "`classifier_activation`"),
+    ],
+)
+def test_standin_builders_refuse_bad_arguments(builder, arguments, error, message):
+    with pytest.raises(error, match=message):
+        getattr(module, builder)(**arguments)
+
+
+def test_scale_to_unit_checks_arrays_and_keeps_tensors():
+    images = np.array([[0, 51, 255]], dtype="uint8")
+    np.testing.assert_array_equal(module.scale_to_unit(images), np.array([[0.0, 0.2, 1.0]], "float32"))
+    tensor = module.scale_to_unit(keras.ops.convert_to_tensor(images))
+    assert keras.ops.is_tensor(tensor)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(tensor), [[0.0, 0.2, 1.0]], rtol=1e-6)
+    for bad, error in [("cat.png", TypeError), (np.ones((2, 2)) + 1j, TypeError), (np.array([]), ValueError),
+                       (np.full((2, 2), np.nan), ValueError), (np.ones((2, 2), bool), TypeError)]:  # fmt: skip
+        with pytest.raises(error, match="`images`"):
+            module.scale_to_unit(bad)
 
 
 @pytest.mark.parametrize(
@@ -278,6 +327,11 @@ def test_staged_file_with_the_right_hash_is_loaded(tmp_path, monkeypatch, offlin
         np.testing.assert_array_equal(loaded, saved)
     assert network.class_names is None  # offline, no class index: said in a printed line
     assert "class names are unavailable" in printed
+    # Decoding then raises the package's DownloadError, not Keras's bare Exception.
+    with pytest.raises(downloads.DownloadError, match="ImageNet class names"):
+        network.decode_predictions(one_hot(388), top=1)
+    with pytest.raises(ValueError, match=r"`preds`.*\(samples, 1000\)"):
+        network.decode_predictions(np.zeros((1, 10)))
     # Keras's own preprocessing, without changing the caller's array.
     images = np.random.default_rng(2).uniform(0, 255, size=(1, 8, 8, 3)).astype("float32")
     before = images.copy()
@@ -320,6 +374,12 @@ def test_class_index_makes_keras_decode_predictions_work_offline(
     assert md5_of(path) == CLASS_INDEX_MD5
     [[(wordnet_id, name, score)]] = keras.applications.vgg16.decode_predictions(one_hot(388), top=1)
     assert name == "giant_panda" and score == 1.0 and wordnet_id.startswith("n")
+    decode = module._imagenet_decoder(keras.applications.vgg16.decode_predictions)  # the networks' one
+    assert decode(one_hot(388), top=1) == [[(wordnet_id, name, score)]]
+    with pytest.raises(TypeError, match="`top`"):
+        decode(one_hot(388), top="1")
+    with pytest.raises(ValueError, match="`top`"):
+        decode(one_hot(388), top=1001)
     assert module._imagenet_class_names()[388] == "giant_panda"
     assert len(module._imagenet_class_names()) == 1000
 

@@ -74,7 +74,11 @@ def test_frame_signal_example_in_the_docstring():
         ({"center": True, "pad_mode": "edge"}, ValueError, "pad_mode"),
         ({"waveform": np.array([0.0, np.nan, 1.0] * 100)}, ValueError, "finite"),
         ({"waveform": np.zeros(0)}, ValueError, "waveform"),
-        ({"waveform": np.array(["a", "b"])}, ValueError, "waveform"),
+        ({"waveform": np.array(["a", "b"])}, TypeError, "waveform"),
+        ({"waveform": np.ones(300) + 1j}, TypeError, "waveform"),
+        ({"waveform": "a recording"}, TypeError, "waveform"),
+        ({"waveform": np.zeros((3, 0))}, ValueError, "waveform"),
+        ({"waveform": 3.0}, ValueError, "samples on its last axis"),
     ],
 )
 def test_frame_signal_rejects_bad_arguments(kwargs, error, match):
@@ -312,3 +316,38 @@ def test_batch_features_reject_bad_arguments(function, kwargs, error, match):
 def test_mfcc_batch_rejects_bad_n_mfcc(n_mfcc, error):
     with pytest.raises(error, match="n_mfcc"):
         spectrograms.mfcc_batch([np.zeros(100)], n_mfcc=n_mfcc)
+
+
+def test_check_settings_returns_what_it_was_given_cleaned():
+    settings = spectrograms.check_settings(sample_rate=np.int64(16000), n_fft=512, fmax=None, top_db=None)
+    assert settings == {"sample_rate": 16000, "n_fft": 512, "fmin": 0.0, "fmax": 8000.0, "top_db": None}
+    assert type(settings["sample_rate"]) is int
+    assert spectrograms.check_settings() == {}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"sample_rate": "8000"}, TypeError, "Received: sample_rate='8000'"),
+        ({"sample_rate": float("nan")}, TypeError, "sample_rate"),
+        ({"hop_length": 10**7}, ValueError, r"hop_length.*\[1, 65536\]"),
+        ({"n_mels": 2.5}, TypeError, "n_mels"),
+        ({"sample_rate": 8000, "fmax": float("inf")}, ValueError, "Received: fmax=inf"),
+        ({"sample_rate": 8000, "fmin": 1j}, TypeError, "fmin"),
+        ({"top_db": "80"}, TypeError, "top_db"),
+        ({"fmin": 10.0}, TypeError, "needs `sample_rate`"),
+        ({"n_bins": 10}, TypeError, "n_bins"),  # not a setting
+    ],
+)
+def test_check_settings_rejects_bad_settings(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        spectrograms.check_settings(**kwargs)
+
+
+def test_absurdly_large_transforms_are_refused_at_once():
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=r"at most 268,435,456 values.*hop_length=1"):
+        spectrograms.stft(np.zeros(10**6, dtype=np.float32), 65536, hop_length=1)
+    with pytest.raises(ValueError, match=r"feature values.*hop_length=1"):
+        spectrograms.log_mel_batch([np.zeros(10, dtype=np.float32)] * 100, hop_length=1, n_mels=512, length=10**5)
+    assert time.perf_counter() - start < 5.0  # refused, not attempted

@@ -343,8 +343,9 @@ def test_octave_sizes_are_the_image_divided_by_powers_of_the_scale():
     "settings, error, name",
     [
         ({"shape": 300}, TypeError, "shape"),
-        ({"shape": (0, 10)}, ValueError, "shape[0]"),
-        ({"shape": (10, 10.5)}, TypeError, "shape[1]"),
+        ({"shape": (0, 10)}, ValueError, "shape"),
+        ({"shape": (10, 10.5)}, TypeError, "shape"),
+        ({"shape": (10, 10, 3, 1)}, ValueError, "shape"),
         ({"shape": (10, 10), "octaves": 0}, ValueError, "octaves"),
         ({"shape": (10, 10), "octave_scale": float("inf")}, ValueError, "octave_scale"),
     ],
@@ -412,7 +413,8 @@ def test_bad_arguments_of_the_losses(call, error, names):
         ({"style_layer_weights": [1.0]}, ValueError, "style_layer_weights"),
         ({"total_variation": "l1"}, ValueError, "total_variation"),
         ({"preprocess": "vgg19"}, TypeError, "preprocess"),
-        ({"jit_compile": "yes"}, TypeError, "jit_compile"),
+        ({"jit_compile": "yes"}, ValueError, "jit_compile"),
+        ({"jit_compile": 1}, TypeError, "jit_compile"),
     ],
 )
 def test_bad_settings_of_style_transfer(settings, error, name):
@@ -496,3 +498,77 @@ def test_with_the_pretrained_standin_and_real_paintings(offline, paintings_dir, 
     dream, objectives = deep_dream(network, content, ["block3_conv1"], steps=3, octaves=2)
     assert objectives[-1] > objectives[0] and dream.shape == content.shape
     assert "stand-in" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- issue 16: bad arguments
+
+
+@pytest.mark.parametrize(
+    "call, error, name",
+    [
+        (lambda: gram_matrix("features"), TypeError, "features"),
+        (lambda: gram_matrix(np.ones((1, 4, 4, 3)) + 1j), TypeError, "features"),  # no silent real part
+        (lambda: gram_matrix(np.ones((1, 0, 4, 3))), ValueError, "features"),
+        (lambda: gram_matrix(np.full((1, 4, 4, 3), np.nan)), ValueError, "features"),
+        (lambda: content_loss([[[["a"]]]], np.ones((1, 1, 1, 1))), TypeError, "content_features"),
+        (lambda: style_loss(np.ones((1, 2, 2, 3)), np.ones((1, 2, 2, 3)), image_size=(2, 10**9)), ValueError,
+         "image_size"),
+        (lambda: total_variation_loss(np.ones((1, 4, 4, 3), dtype=bool)), TypeError, "images"),
+        (lambda: adaptive_instance_normalisation(np.ones((1, 2, 2, 3)), np.ones((1, 2, 2, 3)), float("nan")),
+         ValueError, "epsilon"),
+    ],
+)  # fmt: skip
+def test_losses_refuse_strings_complex_empty_and_non_finite_input(call, error, name):
+    with pytest.raises(error, match=re.escape(f"`{name}`")):
+        call()
+
+
+def test_the_losses_accept_backend_tensors():
+    maps = keras.ops.convert_to_tensor(random_maps((1, 3, 3, 2), seed=30))
+    np.testing.assert_allclose(numpy(gram_matrix(maps)), numpy_gram(numpy(maps), "gatys"), rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "settings, error, name",
+    [
+        ({"content_weight": float("nan")}, ValueError, "content_weight"),
+        ({"style_weight": 1e13}, ValueError, "style_weight"),
+        ({"style_layers": [3]}, TypeError, "style_layers"),
+        ({"content_layers": 7}, TypeError, "content_layers"),
+        ({"style_layer_weights": "1, 1"}, TypeError, "style_layer_weights"),
+        ({"style_layer_weights": [1.0, float("inf")]}, ValueError, "style_layer_weights"),
+        ({"jit_compile": "no"}, ValueError, "jit_compile"),
+    ],
+)
+def test_style_transfer_refuses_non_finite_weights_and_strings(settings, error, name):
+    with pytest.raises(error, match=re.escape(f"`{name}`")):
+        tiny_transfer(**settings)
+
+
+def test_style_transfer_refuses_complex_and_ragged_images():
+    content, painting = tiny_images()
+    with pytest.raises(TypeError, match="`content_image`"):
+        StyleTransfer(tiny_model(), content + 1j, painting, content_layers=TINY_CONTENT, style_layers=TINY_STYLE)
+    with pytest.raises(TypeError, match="`style_image`"):
+        StyleTransfer(tiny_model(), content, [[1.0, 2.0], [3.0]], content_layers=TINY_CONTENT, style_layers=TINY_STYLE)
+
+
+@pytest.mark.parametrize(
+    "settings, error, name",
+    [
+        ({"octave_scale": float("nan")}, ValueError, "octave_scale"),
+        ({"jitter": float("inf")}, TypeError, "jitter"),
+        ({"step_size": float("nan")}, ValueError, "step_size"),
+        ({"steps": 10**6}, ValueError, "steps"),
+        ({"layer_names": [3]}, TypeError, "layer_names"),
+        ({"layer_weights": [float("nan")]}, ValueError, "layer_weights"),
+        ({"seed": "0"}, TypeError, "seed"),
+        ({"jit_compile": "no"}, ValueError, "jit_compile"),
+    ],
+)
+def test_deep_dream_refuses_non_finite_settings_and_strings(settings, error, name):
+    arguments = {"layer_names": ["block1_conv1"], "steps": 1, "octaves": 1, **settings}
+    with pytest.raises(error, match=re.escape(f"`{name}`")):
+        deep_dream(tiny_model(), np.zeros((16, 16, 3), dtype=np.uint8), **arguments)
+    with pytest.raises(TypeError, match="`image`"):
+        deep_dream(tiny_model(), np.zeros((16, 16, 3)) + 1j, ["block1_conv1"], octaves=1)

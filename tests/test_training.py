@@ -162,25 +162,45 @@ def test_make_dataset_applies_augmentation_per_batch():
 
 
 @pytest.mark.parametrize(
-    ("arguments", "argument_name"),
+    ("arguments", "error", "argument_name"),
     [
-        ({"y": np.zeros(5)}, "`y`"),
-        ({"y": {"main": np.zeros(10), "aux": np.zeros(5)}}, "y\\['aux'\\]"),
-        ({"y": {}}, "`y`"),
-        ({"batch_size": 0}, "batch_size"),
-        ({"batch_size": 2.5}, "batch_size"),
-        ({"seed": -1}, "seed"),
-        ({"scale": "bytes"}, "scale"),
-        ({"scale": 0}, "scale"),
-        ({"augment": "flip"}, "augment"),
-        ({"batch_size": 20, "drop_remainder": True}, "drop_remainder"),
+        ({"y": np.zeros(5)}, ValueError, "`y`"),
+        ({"y": {"main": np.zeros(10), "aux": np.zeros(5)}}, ValueError, "y\\['aux'\\]"),
+        ({"y": {}}, ValueError, "`y`"),
+        ({"y": np.array(["cat"] * 10)}, TypeError, "`y`"),
+        ({"y": np.full(10, np.nan)}, ValueError, "`y` to hold finite values"),
+        ({"x": np.full((10, 6, 6, 1), np.inf)}, ValueError, "`x` to hold finite values"),
+        ({"x": np.ones((10, 6, 6, 1)) + 1j}, TypeError, "`x`"),
+        ({"x": "images"}, TypeError, "`x`"),
+        ({"batch_size": 0}, ValueError, "batch_size"),
+        ({"batch_size": 10**6}, ValueError, r"`batch_size` to be an integer in \[1, 65536\]"),
+        ({"batch_size": 2.5}, TypeError, "batch_size"),
+        ({"seed": -1}, ValueError, "seed"),
+        ({"seed": 1.0}, TypeError, "seed"),
+        ({"scale": "bytes"}, ValueError, "scale"),
+        ({"scale": 0}, ValueError, "scale"),
+        ({"scale": float("nan")}, ValueError, "scale=nan"),
+        ({"augment": "flip"}, TypeError, "augment"),
+        ({"shuffle": "no"}, TypeError, "Received: shuffle='no'"),
+        ({"repeat": "no"}, TypeError, "Received: repeat='no'"),
+        ({"drop_remainder": 1}, TypeError, "Received: drop_remainder=1"),
+        ({"batch_size": 20, "drop_remainder": True}, ValueError, "drop_remainder"),
     ],
 )
-def test_make_dataset_rejects_bad_input(arguments, argument_name):
+def test_make_dataset_rejects_bad_input(arguments, error, argument_name):
     images, labels = images_and_labels(n=10)
     call = {"x": images, "y": labels, "batch_size": 4, **arguments}
-    with pytest.raises(ValueError, match=argument_name):
+    with pytest.raises(error, match=argument_name):
         training.make_dataset(**call)
+
+
+def test_make_dataset_reads_bfloat16_features_as_float32():
+    """Features from model.predict under "mixed_bfloat16" are ml_dtypes' bfloat16 arrays."""
+    import ml_dtypes
+
+    features = np.arange(12, dtype="float32").reshape(6, 2)
+    dataset = training.make_dataset(features.astype(ml_dtypes.bfloat16), batch_size=6, shuffle=False)
+    np.testing.assert_array_equal(next(iter(dataset.as_numpy_iterator())), features)
 
 
 def test_make_dataset_rejects_empty_x():
@@ -242,6 +262,14 @@ CPUINFO_CASES = {
 }
 
 
+@pytest.mark.parametrize(
+    ("cpuinfo", "error"), [(b"flags : bf16", TypeError), (["bf16"], TypeError), ("x" * 10_000_001, ValueError)]
+)
+def test_cpu_has_native_bfloat16_refuses_what_is_not_cpuinfo_text(cpuinfo, error):
+    with pytest.raises(error, match="`cpuinfo`"):
+        training.cpu_has_native_bfloat16(cpuinfo)
+
+
 @pytest.mark.parametrize("cpuinfo, expected", list(CPUINFO_CASES.items()))
 def test_cpu_has_native_bfloat16_reads_the_feature_flags(cpuinfo, expected):
     assert training.cpu_has_native_bfloat16(cpuinfo) is expected
@@ -296,6 +324,8 @@ def test_configure_precision_explicit_policy_and_errors():
         training.configure_precision("float16")
     with pytest.raises(ValueError, match="Received: policy=True"):
         training.configure_precision(True)
+    with pytest.raises(ValueError, match="Expected `policy` to be one of .*Received: policy='no'"):
+        training.configure_precision("no")
 
 
 # Accuracy parity: mixed_bfloat16 must learn as well as float32. The tolerance is stated, not
@@ -547,26 +577,95 @@ def test_fit_sets_jit_compile_and_steps_per_execution_like_compile():
 
 
 @pytest.mark.parametrize(
-    ("arguments", "argument_name"),
+    ("arguments", "error", "argument_name"),
     [
-        ({"y": np.zeros(5)}, "`y`"),
-        ({"epochs": 0}, "epochs"),
-        ({"batch_size": -8}, "batch_size"),
-        ({"validation_split": 1.0}, "validation_split"),
-        ({"validation_data": (np.zeros(3),)}, "validation_data"),
-        ({"jit_compile": "yes"}, "jit_compile"),
-        ({"jit_compile": False, "validation_data": (np.zeros(3),)}, "validation_data"),
-        ({"steps_per_execution": 0}, "steps_per_execution"),
+        ({"y": np.zeros(5)}, ValueError, "`y`"),
+        ({"y": None}, ValueError, "Expected `y`.*Received: y=None"),
+        ({"epochs": 0}, ValueError, "epochs"),
+        ({"epochs": 10**6}, ValueError, r"`epochs` to be an integer in \[1, 10000\]"),
+        ({"batch_size": -8}, ValueError, "batch_size"),
+        ({"batch_size": 10**9}, ValueError, "batch_size"),
+        ({"validation_split": 1.0}, ValueError, "validation_split"),
+        ({"validation_split": float("nan")}, ValueError, "Received: validation_split=nan"),
+        ({"validation_split": "0.1"}, TypeError, "validation_split"),
+        ({"validation_data": (np.zeros(3),)}, ValueError, "validation_data"),
+        ({"validation_data": "test set"}, TypeError, "validation_data"),
+        ({"validation_data": (np.zeros((3, 6, 6, 1)), np.zeros(2, int))}, ValueError,
+         "`validation_data`.*`x_val` and `y_val`"),
+        ({"validation_data": (np.zeros((3, 5, 5, 1)), np.zeros(3, int))}, ValueError,
+         r"`validation_data`.*`x_val`.*\(6, 6, 1\)"),
+        ({"validation_data": (np.zeros((3, 6, 6, 1)), np.array([0, 1, 3]))}, ValueError,
+         r"`validation_data`.*`y_val` to hold class indices in \[0, 3\)"),
+        ({"jit_compile": "yes"}, ValueError, "jit_compile"),
+        ({"jit_compile": 1}, TypeError, "jit_compile"),
+        ({"jit_compile": False, "validation_data": (np.zeros(3),)}, ValueError, "validation_data"),
+        ({"steps_per_execution": 0}, ValueError, "steps_per_execution"),
+        ({"steps_per_execution": 2.0}, TypeError, "steps_per_execution"),
+        ({"shuffle": "no"}, TypeError, "Received: shuffle='no'"),
+        ({"seed": float("inf")}, TypeError, "seed"),
+        ({"scale": float("inf")}, ValueError, "scale"),
+        ({"augment": [keras.layers.RandomFlip(), "flip"]}, TypeError, "augment"),
+        ({"callbacks": "early stopping"}, TypeError, "callbacks"),
+        ({"callbacks": [print]}, TypeError, "callbacks"),
+        ({"verbose": "quiet"}, ValueError, "verbose"),
+        ({"verbose": 3}, ValueError, "verbose"),
+        ({"steps_per_epoch": 0}, ValueError, "steps_per_epoch"),
+        ({"sample_weight": np.ones(12)}, TypeError, "sample_weight="),
+        ({"epoch": 3}, TypeError, "epoch=3"),
     ],
 )
-def test_fit_rejects_bad_input(arguments, argument_name):
+def test_fit_rejects_bad_input(arguments, error, argument_name):
     images, labels = images_and_labels(n=12)
     model = compiled_copy(small_model())
     call = {"y": labels, "batch_size": 4, "verbose": 0, **arguments}
     compiled_options = (model.jit_compile, model.steps_per_execution)
-    with pytest.raises(ValueError, match=argument_name):
+    with pytest.raises(error, match=argument_name):
         training.fit(model, images, **call)
     assert (model.jit_compile, model.steps_per_execution) == compiled_options  # left untouched
+
+
+@pytest.mark.parametrize(
+    ("labels", "loss", "message"),
+    [
+        (np.array([0, 1, 2, 3] * 3), "sparse_categorical_crossentropy",
+         r"`y` to hold class indices in \[0, 3\).*Received: y with values in \[0, 3\]"),
+        (np.array([-1, 1, 2, 0] * 3), keras.losses.SparseCategoricalCrossentropy(),
+         r"\[0, 3\).*values in \[-1, 2\]"),
+        (np.array([0.5, 1, 2, 0] * 3), keras.losses.sparse_categorical_crossentropy, "whole numbers"),
+        (np.eye(4)[np.arange(12) % 4], "categorical_crossentropy", r"one-hot rows of width 3.*\(12, 4\)"),
+        (np.arange(12) % 3, keras.losses.CategoricalCrossentropy(), r"one-hot rows of width 3.*\(12,\)"),
+    ],
+)
+def test_fit_refuses_labels_outside_the_model_classes_before_training(labels, loss, message):
+    """Issue 16: a label 10 for a 10-class softmax failed deep inside TensorFlow; now it is named."""
+    images, _ = images_and_labels(n=12)
+    model = small_model()
+    model.compile(optimizer="sgd", loss=loss)
+    with pytest.raises(ValueError, match=message):
+        training.fit(model, images, labels, batch_size=4, verbose=0)
+    assert model.optimizer.iterations.numpy() == 0  # refused before any step
+
+
+def test_fit_accepts_the_labels_keras_accepts():
+    images, labels = images_and_labels(n=12)
+    model = small_model()
+    model.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(ignore_class=-1))
+    ignored = np.where(np.arange(12) == 5, -1, labels)  # the loss's ignore_class is allowed
+    training.fit(model, images, ignored, batch_size=4, verbose=0)
+    training.fit(model, images, labels.astype("float32")[:, np.newaxis], batch_size=4, verbose=0)
+    one_hot = compiled_copy(small_model())
+    one_hot.compile(optimizer="sgd", loss="categorical_crossentropy")
+    training.fit(one_hot, images, np.eye(3, dtype="float32")[labels], batch_size=4, verbose=0)
+    regression = keras.Sequential([keras.Input((6, 6, 1)), keras.layers.Flatten(), keras.layers.Dense(1)])
+    regression.compile(optimizer="sgd", loss="mse")  # no classes: any finite targets
+    training.fit(regression, images, labels * 10.0 - 7.5, batch_size=4, verbose=0,
+                 steps_per_epoch=np.int64(2), initial_epoch=0)  # fmt: skip
+
+
+def test_fit_refuses_a_model_that_is_not_a_keras_model():
+    images, labels = images_and_labels(n=12)
+    with pytest.raises(TypeError, match="`model` to be a compiled keras.Model"):
+        training.fit(lambda batch: batch, images, labels)
 
 
 def test_fit_requires_a_compiled_model():
@@ -588,6 +687,8 @@ def test_precision_scope_sets_and_restores_the_policy():
     with pytest.raises(ValueError, match="Received: policy='float16'"):
         with training.precision_scope("float16"):
             pass
+    with pytest.raises(ValueError, match="Received: policy='no'"):
+        training.precision_scope("no")  # refused at the call, not when the block is entered
 
 
 def test_exercise_checks_run_in_float32_under_a_mixed_precision_chapter():

@@ -116,3 +116,52 @@ def test_check_labels():
     for value, error, match in cases:
         with pytest.raises(error, match=match):
             validation.check_labels("labels", value, count=3, classes=3)
+
+
+def test_check_array_returns_real_arrays_and_keeps_float32():
+    assert validation.check_array("x", [1, 2, 3]).dtype == np.float64
+    array = np.ones((2, 2), np.float32)
+    assert validation.check_array("x", array, ndim=2).dtype == np.float32
+    assert validation.check_array("labels", [1, 2], dtype="integer").dtype == np.int64
+    assert validation.check_array("x", [], allow_empty=True).shape == (0,)
+    assert np.isnan(validation.check_array("x", [np.nan], finite=False)).all()
+
+
+@pytest.mark.parametrize(
+    "value, kwargs, error, message",
+    [("abc", {}, TypeError, "numeric array. Received: x='abc'"),
+     (np.array(["a", "b"]), {}, TypeError, "real numbers. Received: x of dtype <U1"),
+     (np.ones(3) + 1j, {}, TypeError, "real numbers. Received: x of dtype complex128"),
+     (np.ones(3, bool), {}, TypeError, "real numbers. Received: x of dtype bool"),
+     ([[1.0, 2.0], [3.0]], {}, TypeError, "numeric array"),
+     ([1.5], {"dtype": "integer"}, TypeError, "array of integers"),
+     (np.zeros((2, 0)), {}, ValueError, r"non-empty. Received: x with shape \(2, 0\)"),
+     (np.ones(3), {"ndim": (2, 3)}, ValueError, r"2 or 3 axes. Received: x with shape \(3,\)"),
+     ([1.0, np.inf], {}, ValueError, "finite values")],
+)  # fmt: skip
+def test_check_array_refuses_what_is_not_real_finite_data(value, kwargs, error, message):
+    with pytest.raises(error, match=rf"Expected `x` to .*{message}"):
+        validation.check_array("x", value, **kwargs)
+
+
+def test_check_shape_and_check_callable_and_optional():
+    assert validation.check_shape("size", [32, np.int64(32)], length=2) == (32, 32)
+    for value, error in [(32, TypeError), ((32.0, 32), TypeError), ((True, 3), TypeError),
+                         ((0, 3), ValueError), ((10**9, 3), ValueError), ((3,), ValueError)]:  # fmt: skip
+        with pytest.raises(error, match=r"Expected `size` to be a tuple of 2 integers in \[1, 100000\]"):
+            validation.check_shape("size", value, length=2)
+    assert validation.check_callable("model", len) is len
+    with pytest.raises(TypeError, match="Expected `model` to be callable.*Received: model='vgg'"):
+        validation.check_callable("model", "vgg")
+    assert validation.optional(validation.check_int, "steps", None, 1, 10) is None
+    assert validation.optional(validation.check_int, "steps", 3, 1, 10) == 3
+    with pytest.raises(ValueError, match="Received: steps=0"):
+        validation.optional(validation.check_int, "steps", 0, 1, 10)
+
+
+def test_bfloat16_outputs_of_mixed_precision_models_are_read_as_float32():
+    import ml_dtypes
+
+    outputs = np.ones((2, 3), dtype=ml_dtypes.bfloat16)  # model.predict under mixed_bfloat16
+    assert validation.check_array("x", outputs).dtype == np.float32
+    assert validation.check_images("x", outputs, (0.0, 1.0)).dtype == np.float32

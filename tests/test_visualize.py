@@ -110,9 +110,11 @@ def test_a_layer_without_feature_maps_is_refused():
         visualize.feature_maps(small_model(), images(1), ["flatten"])
 
 
-@pytest.mark.parametrize("layer_names", [[], "block1_conv1", None])
-def test_layer_names_must_be_a_non_empty_list(layer_names):
-    with pytest.raises(ValueError, match="layer_names"):
+@pytest.mark.parametrize(
+    ("layer_names", "error"), [([], ValueError), ("block1_conv1", TypeError), (None, TypeError)]
+)
+def test_layer_names_must_be_a_non_empty_list(layer_names, error):
+    with pytest.raises(error, match="layer_names"):
         visualize.feature_maps(small_model(), images(1), layer_names)
 
 
@@ -137,9 +139,11 @@ def test_most_active_channels_keeps_the_lower_index_on_ties():
     np.testing.assert_array_equal(visualize.most_active_channels(maps, 4), [2, 0, 1, 3])
 
 
-@pytest.mark.parametrize("count", [0, -1, 1.5, True])
-def test_most_active_channels_rejects_bad_counts(count):
-    with pytest.raises(ValueError, match="count"):
+@pytest.mark.parametrize(
+    ("count", "error"), [(0, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError)]
+)
+def test_most_active_channels_rejects_bad_counts(count, error):
+    with pytest.raises(error, match="count"):
         visualize.most_active_channels(np.ones((2, 2, 3)), count)
 
 
@@ -202,7 +206,7 @@ def test_gradient_ascent_starts_from_the_given_image():
     [
         ({"layer_name": "nope"}, "'nope'.*block1_conv1"),
         ({"layer_name": "predictions"}, "feature maps"),
-        ({"filter_index": 6}, r"filter_index.*\[0, 6\)"),
+        ({"filter_index": 6}, r"filter_index.*\[0, 5\]"),
         ({"filter_index": -1}, "filter_index"),
         ({"steps": 0}, "steps"),
         ({"step_size": -0.1}, "step_size"),
@@ -211,7 +215,6 @@ def test_gradient_ascent_starts_from_the_given_image():
         ({"value_range": (1.0, 0.0)}, "value_range"),
         ({"image_size": (16,)}, "image_size"),
         ({"start": np.zeros((8, 8, 3))}, "start"),
-        ({"preprocess": "vgg"}, "preprocess"),
     ],
 )
 def test_gradient_ascent_rejects_bad_arguments(arguments, words):
@@ -307,3 +310,81 @@ def test_plot_filters_count_and_grey_kernels():
 def test_plot_filters_refuses_deeper_kernels(kernel):
     with pytest.raises(ValueError, match="first-layer"):
         visualize.plot_filters(kernel)
+
+
+# --------------------------------------------------------------------------- issue 16: bad arguments
+
+
+def test_the_public_names_are_listed():
+    public = {
+        name for name, value in vars(visualize).items()
+        if not name.startswith("_") and callable(value) and getattr(value, "__module__", "") == visualize.__name__
+    }  # fmt: skip
+    assert public <= set(visualize.__all__)
+    assert all(hasattr(visualize, name) for name in visualize.__all__)
+
+
+@pytest.mark.parametrize(
+    ("function", "arguments", "error", "words"),
+    [
+        # Thousands of panels used to hang the figure.
+        (visualize.plot_filters, {"kernel": np.zeros((3, 3, 3, 20_000))}, ValueError, "`count`"),
+        (visualize.plot_filters, {"kernel": np.zeros((3, 3, 3, 8)), "ncols": 10**6}, ValueError, "`ncols`"),
+        (visualize.plot_feature_maps, {"maps": {"a": np.ones((1, 2, 2, 500))}, "channels": 20_000},
+         ValueError, "`channels`"),
+        (visualize.plot_feature_maps, {"maps": {str(i): np.ones((1, 2, 2, 2)) for i in range(300)}},
+         ValueError, "`maps`"),
+        # NaN sizes, strings, complex and empty arrays.
+        (visualize.plot_filters, {"kernel": np.zeros((3, 3, 3, 4)), "cell_size": float("nan")},
+         ValueError, "`cell_size`"),
+        (visualize.plot_filters, {"kernel": np.zeros((3, 3, 3, 0))}, ValueError, "`kernel`"),
+        (visualize.plot_feature_maps, {"maps": {"a": np.ones((1, 4, 4, 3)) + 1j}}, TypeError, "`maps`"),
+        (visualize.plot_feature_maps, {"maps": {"a": np.ones((1, 4, 4, 3))}, "cmap": "nope"},
+         ValueError, "`cmap`"),
+        (visualize.most_active_channels, {"maps": "maps", "count": 2}, TypeError, "`maps`"),
+        (visualize.normalise_gradient, {"gradient": np.array([])}, ValueError, "`gradient`"),
+        (visualize.normalise_gradient, {"gradient": np.ones(3), "epsilon": float("inf")}, ValueError, "`epsilon`"),
+        (visualize.deprocess_image, {"image": np.ones((4, 4, 3)), "contrast": float("nan")},
+         ValueError, "`contrast`"),
+    ],
+)  # fmt: skip
+def test_bad_arguments_are_refused_before_a_figure_is_made(function, arguments, error, words):
+    import matplotlib.pyplot as plt
+
+    open_before = set(plt.get_fignums())
+    with pytest.raises(error, match=words):
+        function(**arguments)
+    assert set(plt.get_fignums()) == open_before
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "words"),
+    [
+        ({"step_size": float("nan")}, ValueError, "`step_size`"),
+        ({"jitter": float("inf")}, TypeError, "`jitter`"),
+        ({"steps": 10**6}, ValueError, "`steps`"),
+        ({"border": 4}, ValueError, "`border`"),  # block2_conv1's maps are 6x6
+        ({"image_size": (16, 10**6)}, ValueError, "`image_size`"),
+        ({"start": np.zeros((16, 16, 3)) + 1j}, TypeError, "`start`"),
+        ({"value_range": (0.0, float("nan"))}, ValueError, "`value_range`"),
+        ({"preprocess": "vgg"}, TypeError, "`preprocess`"),
+        ({"seed": "0"}, TypeError, "`seed`"),
+    ],
+)
+def test_gradient_ascent_refuses_bad_settings_before_running(arguments, error, words):
+    with pytest.raises(error, match=words):
+        visualize.visualize_filter(small_model(), "block2_conv1", 0, **arguments)
+
+
+@pytest.mark.parametrize(
+    ("model", "images_", "error", "words"),
+    [
+        ("vgg16", images(1), TypeError, "`model`"),
+        (None, images(1) + 1j, TypeError, "`images`"),
+        (None, "cat.jpg", TypeError, "`images`"),
+        (None, np.zeros((0, 16, 16, 3)), ValueError, "`images`"),
+    ],
+)
+def test_feature_maps_refuse_bad_models_and_images(model, images_, error, words):
+    with pytest.raises(error, match=words):
+        visualize.feature_maps(model or small_model(), images_, ["block1_conv1"])

@@ -9,7 +9,14 @@ from typing import NamedTuple
 
 from coursepkg.convolution import conv_output_size
 
-from ._common import check_choice, check_input_shape, check_positive_int
+from ._common import (
+    check_bool,
+    check_choice,
+    check_filters,
+    check_input_shape,
+    check_kernel_size,
+    check_strides,
+)
 
 PADDING_CHOICES = ("same", "valid")
 
@@ -19,6 +26,15 @@ class ConvCost(NamedTuple):
 
     parameters: int  # number of weights, biases included
     multiplications: int  # multiply operations of one forward pass
+
+
+def check_kernel_fits(kernel_size, padding, height, width):
+    """Raises unless a `"valid"` convolution's kernel fits in the `height x width` input."""
+    if padding == "valid" and kernel_size > min(height, width):
+        raise ValueError(
+            f"Expected `kernel_size` to be at most the input's height and width ({height}x"
+            f"{width}) with padding='valid'. Received: kernel_size={kernel_size}"
+        )
 
 
 def conv_cost(
@@ -39,10 +55,12 @@ def conv_cost(
     multiplications, `(k * k + 1) * c` parameters (`filters` is then ignored).
 
     Args:
-        input_shape: `(height, width, channels)` of the input.
-        filters: Number of output channels.
-        kernel_size: Kernel height and width.
-        strides: Step of the kernel.
+        input_shape: `(height, width, channels)` of the input: height and
+            width in [1, 8192], channels in [1, 8192].
+        filters: Number of output channels, an integer in [1, 8192].
+        kernel_size: Kernel height and width, an integer in [1, 31]; with
+            `"valid"` padding, at most the height and width of the input.
+        strides: Step of the kernel, an integer in [1, 8].
         padding: `"same"` or `"valid"`.
         use_bias: Whether the layer has a bias per output channel.
         depthwise: Whether the convolution is depthwise (one filter per channel).
@@ -56,12 +74,14 @@ def conv_cost(
 
     Introduced in: book/08_nin_googlenet.ipynb
     """
-    check_input_shape(input_shape, min_size=1)
-    check_positive_int("filters", filters)
-    check_positive_int("kernel_size", kernel_size)
-    check_positive_int("strides", strides)
+    height, width, channels = check_input_shape(input_shape, min_size=1)
+    filters = check_filters("filters", filters)
+    kernel_size = check_kernel_size("kernel_size", kernel_size)
+    strides = check_strides("strides", strides)
     check_choice("padding", padding, PADDING_CHOICES)
-    height, width, channels = input_shape
+    use_bias = check_bool("use_bias", use_bias)
+    depthwise = check_bool("depthwise", depthwise)
+    check_kernel_fits(kernel_size, padding, height, width)
     out_height = conv_output_size(height, kernel_size, strides, padding)
     out_width = conv_output_size(width, kernel_size, strides, padding)
     if depthwise:

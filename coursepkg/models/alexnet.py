@@ -3,7 +3,14 @@
 import keras
 from keras import layers
 
-from ._common import check_input_shape, check_positive_int, check_rate
+from ._common import (
+    check_activation,
+    check_bool,
+    check_input_shape,
+    check_name,
+    check_num_classes,
+    check_rate,
+)
 
 # The smallest input for which the last max pooling still has a 3x3 window:
 # 67 -> conv1 (11x11, stride 4) 15 -> pool1 7 -> pool2 3 -> pool5 1.
@@ -39,17 +46,19 @@ def alexnet(
     are trainable and 2,752 are the batch normalisation running statistics.
 
     Args:
-        input_shape: `(height, width, channels)`, at least 67x67.
-        num_classes: Number of output classes (1000 in the paper, 10 in the
-            lecture).
+        input_shape: `(height, width, channels)`, at least 67x67 (and at
+            most 8192x8192).
+        num_classes: Number of output classes, an integer in [1, 100,000]
+            (1000 in the paper, 10 in the lecture).
         batch_norm: Whether to add batch normalisation after each
             convolution. Without it the model has 5,504 fewer parameters.
-        dropout_rate: Dropout after each of the two 4096-unit layers.
+        dropout_rate: Dropout after each of the two 4096-unit layers, a
+            number in [0, 1).
         include_top: Whether to add the flatten and dense layers. Without
             them the model returns the `(batch, 6, 6, 256)` maps of `pool5`.
-        classifier_activation: Activation of the output layer; `None` returns
-            logits.
-        name: Name of the model.
+        classifier_activation: Activation of the output layer (a Keras
+            activation name or a function); `None` returns logits.
+        name: Name of the model (a non-empty string without `/`).
 
     Returns:
         A `keras.Model`. Layers are named `conv1`, `conv1_bn`, `pool1`, ...,
@@ -63,9 +72,13 @@ def alexnet(
 
     Introduced in: book/06_alexnet.ipynb
     """
-    check_input_shape(input_shape, min_size=ALEXNET_MIN_SIZE)
-    check_positive_int("num_classes", num_classes)
-    check_rate("dropout_rate", dropout_rate)
+    input_shape = check_input_shape(input_shape, min_size=ALEXNET_MIN_SIZE)
+    num_classes = check_num_classes(num_classes)
+    batch_norm = check_bool("batch_norm", batch_norm)
+    dropout_rate = check_rate("dropout_rate", dropout_rate)
+    include_top = check_bool("include_top", include_top)
+    check_activation("classifier_activation", classifier_activation)
+    check_name(name)
 
     def conv(x, filters, kernel_size, strides, padding, layer_name):
         x = layers.Conv2D(

@@ -6,23 +6,29 @@ Layer names drop Keras's model-name prefix (`stage1_block1_depthwise_conv`
 here, `convnext_tiny_stage_0_block_0_depthwise_conv` there).
 """
 
-import numbers
-
 import keras
 import numpy as np
 from keras import layers
 
+from coursepkg import validation
+
 from ._common import (
-    POOLING_CHOICES,
-    check_choice,
+    MAX_BLOCKS,
+    MAX_CHANNELS,
+    check_bool,
+    check_filters,
+    check_head,
     check_imagenet_arguments,
     check_input_shape,
-    check_positive_int,
-    check_positive_ints,
+    check_name,
+    check_num_classes,
     check_rate,
+    check_sizes,
+    check_tensor,
+    check_tensor_channels,
     global_pooling,
 )
-from ._weights import load_imagenet_weights
+from ._weights import copy_weights, imagenet_reference
 
 IMAGENET_SHAPE = (224, 224, 3)
 TINY_DEPTHS = (3, 3, 9, 3)
@@ -31,6 +37,12 @@ TINY_DIMS = (96, 192, 384, 768)
 IMAGENET_MEAN_255 = (0.485 * 255, 0.456 * 255, 0.406 * 255)
 IMAGENET_VARIANCE_255 = ((0.229 * 255) ** 2, (0.224 * 255) ** 2, (0.225 * 255) ** 2)
 LAYER_NORM_EPSILON = 1e-6
+MAX_LAYER_SCALE = 1.0  # initial value of a layer scale (1e-6 in ConvNeXt, up to 0.1 in CaiT)
+
+
+def _check_layer_scale(name, value):
+    """An initial layer scale: a finite number in [0, MAX_LAYER_SCALE]."""
+    return validation.check_float(name, value, 0.0, MAX_LAYER_SCALE)
 
 
 @keras.saving.register_keras_serializable(package="coursepkg")
@@ -45,13 +57,16 @@ class LayerScale(layers.Layer):
         (Touvron et al., ICCV 2021)
 
     Args:
-        init_value: Initial value of every scale.
-        dim: Number of channels.
+        init_value: Initial value of every scale, a number in [0, 1].
+        dim: Number of channels, an integer in [1, 8192].
+        **kwargs: Passed to `keras.layers.Layer` (`name`, ...).
 
     Introduced in: book/12_convnext.ipynb
     """
 
     def __init__(self, init_value, dim, **kwargs):
+        init_value = _check_layer_scale("init_value", init_value)
+        dim = check_filters("dim", dim)
         super().__init__(**kwargs)
         self.init_value = init_value
         self.dim = dim
@@ -85,15 +100,16 @@ def convnext_block(x, dim, drop_path_rate=0.0, layer_scale_init_value=1e-6, name
         al., CVPR 2022), figure 4.
 
     Args:
-        x: Input tensor `(batch, height, width, dim)`.
-        dim: Number of channels.
+        x: Input Keras tensor `(batch, height, width, dim)`.
+        dim: Number of channels (those of `x`), an integer in [1, 8192].
         drop_path_rate: Probability of dropping the residual branch of a
-            sample during training (stochastic depth).
+            sample during training (stochastic depth), a number in [0, 1).
         layer_scale_init_value: Initial value of the per-channel scale of the
-            branch; `None` or 0 leaves the scale out.
+            branch, a number in [0, 1]; `None` or 0 leaves the scale out.
         name: Prefix of the layer names `{name}_depthwise_conv`,
             `{name}_layernorm`, `{name}_pointwise_conv_1`, `{name}_gelu`,
-            `{name}_pointwise_conv_2`, `{name}_layer_scale`, `{name}_add`.
+            `{name}_pointwise_conv_2`, `{name}_layer_scale`, `{name}_add`
+            (a non-empty string without `/`).
 
     Returns:
         Tensor `(batch, height, width, dim)`.
@@ -105,8 +121,14 @@ def convnext_block(x, dim, drop_path_rate=0.0, layer_scale_init_value=1e-6, name
 
     Introduced in: book/12_convnext.ipynb
     """
-    check_positive_int("dim", dim)
-    check_rate("drop_path_rate", drop_path_rate)
+    check_tensor("x", x)
+    dim = check_filters("dim", dim)
+    check_tensor_channels("dim", x, dim)
+    drop_path_rate = check_rate("drop_path_rate", drop_path_rate)
+    layer_scale_init_value = validation.optional(
+        _check_layer_scale, "layer_scale_init_value", layer_scale_init_value
+    )
+    check_name(name)
     inputs = x
     # A grouped convolution with one group per channel is a depthwise convolution;
     # Keras's ConvNeXt uses this form, whose kernel is (7, 7, 1, dim).
@@ -151,25 +173,26 @@ def convnext(
     pooling.
 
     Args:
-        depths: Number of blocks of each of the four stages: `(3, 3, 9, 3)`
-            is ConvNeXt-T, `(3, 3, 27, 3)` ConvNeXt-S.
-        dims: Channels of each stage: `(96, 192, 384, 768)` for T and S.
-        input_shape: `(height, width, channels)`, at least 32x32; `None`
-            height and width are allowed.
-        num_classes: Number of output classes.
+        depths: Number of blocks of each of the four stages, each in
+            [1, 200]: `(3, 3, 9, 3)` is ConvNeXt-T, `(3, 3, 27, 3)` ConvNeXt-S.
+        dims: Channels of each stage, each in [1, 8192]: `(96, 192, 384,
+            768)` for T and S.
+        input_shape: `(height, width, channels)`, at least 32x32 (and at
+            most 8192x8192); `None` height and width are allowed.
+        num_classes: Number of output classes, an integer in [1, 100,000].
         include_top: Whether to add the pooling, LayerNorm and classifier.
         pooling: With `include_top=False`: `None`, `"avg"` or `"max"`.
         include_preprocessing: Whether the model starts with a
             `Normalization` layer holding the ImageNet mean and variance of
             pixels in [0, 255] (it has no weights).
-        drop_path_rate: Stochastic depth rate of the last block, growing
-            linearly from 0 at the first.
-        layer_scale_init_value: Initial value of the layer scales; `None` or
-            0 leaves them out (and the weights of `keras.applications` no
-            longer fit).
-        classifier_activation: Activation of `head_dense`; `None` returns
-            logits.
-        name: Name of the model.
+        drop_path_rate: Stochastic depth rate of the last block, a number in
+            [0, 1), growing linearly from 0 at the first.
+        layer_scale_init_value: Initial value of the layer scales, a number
+            in [0, 1]; `None` or 0 leaves them out (and the weights of
+            `keras.applications` no longer fit).
+        classifier_activation: Activation of `head_dense` (a Keras
+            activation name or a function); `None` returns logits.
+        name: Name of the model (a non-empty string without `/`).
 
     Returns:
         A `keras.Model`.
@@ -182,20 +205,70 @@ def convnext(
 
     Introduced in: book/12_convnext.ipynb
     """
-    check_positive_ints("depths", depths, length=4)
-    check_positive_ints("dims", dims, length=4)
-    check_input_shape(input_shape, min_size=32, allow_unknown_size=True)
-    check_positive_int("num_classes", num_classes)
-    check_choice("pooling", pooling, POOLING_CHOICES)
-    check_rate("drop_path_rate", drop_path_rate)
-    if layer_scale_init_value is not None and (
-        not isinstance(layer_scale_init_value, numbers.Real) or layer_scale_init_value < 0
-    ):
-        raise ValueError(
-            "Expected `layer_scale_init_value` to be None or a number >= 0. "
-            f"Received: layer_scale_init_value={layer_scale_init_value!r}"
-        )
+    arguments = _check_convnext_arguments(
+        depths,
+        dims,
+        input_shape=input_shape,
+        num_classes=num_classes,
+        include_top=include_top,
+        pooling=pooling,
+        include_preprocessing=include_preprocessing,
+        drop_path_rate=drop_path_rate,
+        layer_scale_init_value=layer_scale_init_value,
+        classifier_activation=classifier_activation,
+        name=name,
+    )
+    return _build_convnext(**arguments)
 
+
+def _check_convnext_arguments(
+    depths,
+    dims,
+    input_shape,
+    num_classes,
+    include_top,
+    pooling,
+    include_preprocessing,
+    drop_path_rate,
+    layer_scale_init_value,
+    classifier_activation,
+    name,
+):
+    """Checks every argument of `convnext` and returns them cleaned, as a dict."""
+    include_top, pooling, classifier_activation = check_head(
+        include_top, pooling, classifier_activation
+    )
+    return dict(
+        depths=check_sizes("depths", depths, MAX_BLOCKS, length=4),
+        dims=check_sizes("dims", dims, MAX_CHANNELS, length=4),
+        input_shape=check_input_shape(input_shape, min_size=32, allow_unknown_size=True),
+        num_classes=check_num_classes(num_classes),
+        include_top=include_top,
+        pooling=pooling,
+        include_preprocessing=check_bool("include_preprocessing", include_preprocessing),
+        drop_path_rate=check_rate("drop_path_rate", drop_path_rate),
+        layer_scale_init_value=validation.optional(
+            _check_layer_scale, "layer_scale_init_value", layer_scale_init_value
+        ),
+        classifier_activation=classifier_activation,
+        name=check_name(name),
+    )
+
+
+def _build_convnext(
+    depths,
+    dims,
+    input_shape,
+    num_classes,
+    include_top,
+    pooling,
+    include_preprocessing,
+    drop_path_rate,
+    layer_scale_init_value,
+    classifier_activation,
+    name,
+):
+    """Builds the network of `convnext` from checked arguments."""
     inputs = keras.Input(shape=input_shape, name="image")  # (batch, 224, 224, 3), pixels 0-255
     x = inputs
     if include_preprocessing:
@@ -262,19 +335,23 @@ def convnext_tiny(
             weights of `keras.applications.ConvNeXtTiny` and copy them in;
             needs `num_classes=1000` and a 224x224x3 input when
             `include_top=True`).
-        input_shape: `(height, width, channels)`, at least 32x32; `None`
-            height and width are allowed.
-        num_classes: Number of output classes.
+        input_shape: `(height, width, channels)`, at least 32x32 (and at
+            most 8192x8192); `None` height and width are allowed.
+        num_classes: Number of output classes, an integer in [1, 100,000].
         pooling: With `include_top=False`: `None`, `"avg"` or `"max"`.
         include_preprocessing: Whether to normalise pixels in [0, 255] with
             the ImageNet statistics in the first layer.
         drop_path_rate: Stochastic depth rate of the last block (0.1 in the
-            paper's ImageNet training of ConvNeXt-T).
-        classifier_activation: Activation of `head_dense`; `None` returns
-            logits.
+            paper's ImageNet training of ConvNeXt-T), a number in [0, 1).
+        classifier_activation: Activation of `head_dense` (a Keras
+            activation name or a function); `None` returns logits.
 
     Returns:
         A `keras.Model` named `"convnext_tiny"`.
+
+    Raises:
+        coursepkg.downloads.DownloadError: with `weights="imagenet"`, when the
+            weight file cannot be downloaded (checked before building).
 
     Example:
         >>> convnext_tiny().count_params()
@@ -282,8 +359,7 @@ def convnext_tiny(
 
     Introduced in: book/12_convnext.ipynb
     """
-    check_imagenet_arguments(weights, include_top, num_classes, input_shape, IMAGENET_SHAPE)
-    model = convnext(
+    arguments = _check_convnext_arguments(
         TINY_DEPTHS,
         TINY_DIMS,
         input_shape=input_shape,
@@ -292,16 +368,25 @@ def convnext_tiny(
         pooling=pooling,
         include_preprocessing=include_preprocessing,
         drop_path_rate=drop_path_rate,
+        layer_scale_init_value=1e-6,
         classifier_activation=classifier_activation,
         name="convnext_tiny",
     )
-    if weights == "imagenet":
-        load_imagenet_weights(
-            model,
+    check_imagenet_arguments(
+        weights,
+        arguments["include_top"],
+        arguments["num_classes"],
+        arguments["input_shape"],
+        IMAGENET_SHAPE,
+    )
+    reference = None
+    if weights == "imagenet":  # downloaded before building ours: offline, this fails at once
+        reference = imagenet_reference(
             keras.applications.ConvNeXtTiny,
-            include_top=include_top,
-            input_shape=input_shape,
-            include_preprocessing=include_preprocessing,
+            include_top=arguments["include_top"],
+            input_shape=arguments["input_shape"],
+            include_preprocessing=arguments["include_preprocessing"],
             classifier_activation=None,
         )
-    return model
+    model = _build_convnext(**arguments)
+    return model if reference is None else copy_weights(reference, model)

@@ -6,24 +6,41 @@ into it.
 """
 
 import math
-import numbers
 from typing import NamedTuple
 
 import keras
 from keras import layers
 
+from coursepkg import validation
+
 from ._common import (
-    POOLING_CHOICES,
-    check_choice,
+    MAX_BLOCKS,
+    check_activation,
+    check_bool,
+    check_count,
+    check_filters,
+    check_head,
     check_imagenet_arguments,
     check_input_shape,
-    check_positive_int,
+    check_kernel_size,
+    check_name,
+    check_num_classes,
     check_rate,
+    check_strides,
+    check_tensor,
+    check_tensor_channels,
     global_pooling,
 )
-from ._weights import load_imagenet_weights
+from ._weights import copy_weights, imagenet_reference
 
 B0_SHAPE = (224, 224, 3)
+# Bounds of the scaling arguments: B7 is phi = 7 (width 2.0, depth 3.1), the noisy-student
+# L2 width 4.3 and depth 5.3; a little beyond, and never a width of a million.
+MAX_COEFFICIENT = 6.0  # width_coefficient and depth_coefficient
+MAX_PHI = 16.0  # compound coefficient
+MAX_BASE = 2.0  # alpha, beta and gamma (their product alpha * beta**2 * gamma**2 is about 2)
+MAX_EXPAND_RATIO = 8  # channels inside an MBConv block per channel in (1 or 6 in B0)
+MAX_DIVISOR = 1024  # channel counts are rounded to a multiple of this
 IMAGENET_STDDEV_RGB = (0.229, 0.224, 0.225)
 # The initialisers of keras.applications (and of the paper's TensorFlow code).
 CONV_KERNEL_INITIALIZER = keras.initializers.VarianceScaling(
@@ -43,15 +60,41 @@ class ScalingFactors(NamedTuple):
     flops: float  # (alpha * beta**2 * gamma**2) ** phi: multiplies the cost, about 2 ** phi
 
 
-class MBConvStage(NamedTuple):
-    """One row of table 1 of the EfficientNet paper."""
-
+class _MBConvStageFields(NamedTuple):
     kernel_size: int  # of the depthwise convolution
     repeats: int  # number of blocks, before depth scaling
     filters_in: int  # channels entering the stage, before width scaling
     filters_out: int  # channels of every block's output, before width scaling
     expand_ratio: int  # MBConv1 or MBConv6: channels are multiplied by this inside a block
     strides: int  # of the first block of the stage
+
+
+class MBConvStage(_MBConvStageFields):
+    """One row of table 1 of the EfficientNet paper, checked when it is made.
+
+    Args:
+        kernel_size: Kernel of the depthwise convolutions, in [1, 31].
+        repeats: Number of blocks before depth scaling, in [1, 200].
+        filters_in: Channels entering the stage before width scaling, in [1, 8192].
+        filters_out: Channels of every block's output before width scaling, in [1, 8192].
+        expand_ratio: Expansion of the channels inside a block, in [1, 8].
+        strides: Stride of the first block of the stage, in [1, 8].
+
+    Introduced in: book/11_efficientnet.ipynb
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, kernel_size, repeats, filters_in, filters_out, expand_ratio, strides):
+        return super().__new__(
+            cls,
+            check_kernel_size("kernel_size", kernel_size),
+            check_count("repeats", repeats, MAX_BLOCKS),
+            check_filters("filters_in", filters_in),
+            check_filters("filters_out", filters_out),
+            check_count("expand_ratio", expand_ratio, MAX_EXPAND_RATIO),
+            check_strides("strides", strides),
+        )
 
 
 # EfficientNet-B0, stages 2 to 8 of table 1; every block has squeeze-and-excitation 0.25.
@@ -85,19 +128,22 @@ def compound_scaling(phi, alpha=1.2, beta=1.1, gamma=1.15, tolerance=0.05):
         equation 3.
 
     Args:
-        phi: Compound coefficient, a number >= 0 (the resources available).
-        alpha: Depth base, >= 1.
-        beta: Width base, >= 1.
-        gamma: Resolution base, >= 1.
+        phi: Compound coefficient (the resources available), a number in
+            [0, 16] (B7 is 7).
+        alpha: Depth base, a number in [1, 2].
+        beta: Width base, a number in [1, 2].
+        gamma: Resolution base, a number in [1, 2].
         tolerance: Largest accepted relative distance between
-            `alpha * beta**2 * gamma**2` and 2.
+            `alpha * beta**2 * gamma**2` and 2, a number in [0, 1].
 
     Returns:
         `ScalingFactors(depth, width, resolution, flops)`.
 
     Raises:
-        ValueError: if a base is below 1, or if `alpha * beta**2 * gamma**2`
-            is further than `tolerance` (relative) from 2. The constraint is
+        TypeError: if an argument is not a real number.
+        ValueError: if an argument is outside its range (or not finite), or
+            if `alpha * beta**2 * gamma**2` is further than `tolerance`
+            (relative) from 2. The constraint is
             enforced rather than warned about so that a notebook cannot
             silently continue with bases that do not double the cost.
 
@@ -108,16 +154,11 @@ def compound_scaling(phi, alpha=1.2, beta=1.1, gamma=1.15, tolerance=0.05):
 
     Introduced in: book/11_efficientnet.ipynb
     """
-    for argument, value in [("phi", phi), ("tolerance", tolerance)]:
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
-            raise ValueError(
-                f"Expected `{argument}` to be a number >= 0. Received: {argument}={value!r}"
-            )
-    for argument, value in [("alpha", alpha), ("beta", beta), ("gamma", gamma)]:
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 1:
-            raise ValueError(
-                f"Expected `{argument}` to be a number >= 1. Received: {argument}={value!r}"
-            )
+    phi = validation.check_float("phi", phi, 0.0, MAX_PHI)
+    alpha = validation.check_float("alpha", alpha, 1.0, MAX_BASE)
+    beta = validation.check_float("beta", beta, 1.0, MAX_BASE)
+    gamma = validation.check_float("gamma", gamma, 1.0, MAX_BASE)
+    tolerance = validation.check_float("tolerance", tolerance, 0.0, 1.0)
     flops_base = alpha * beta**2 * gamma**2
     if abs(flops_base - 2) > tolerance * 2:
         raise ValueError(
@@ -133,8 +174,25 @@ def compound_scaling(phi, alpha=1.2, beta=1.1, gamma=1.15, tolerance=0.05):
 def round_filters(filters, width_coefficient, divisor=8):
     """Scales a number of channels by `width_coefficient`, rounded to a multiple of `divisor`.
 
-    Rounding never goes down by more than 10%.
+    Rounding never goes down by more than 10%, nor below `divisor`.
+
+    Args:
+        filters: Channels before scaling, an integer in [1, 8192].
+        width_coefficient: Multiplier, a number in (0, 6].
+        divisor: The result is a multiple of it, an integer in [1, 1024].
+
+    Returns:
+        The scaled number of channels, an `int`.
+
+    Example:
+        >>> round_filters(32, 1.1)
+        32
+
+    Introduced in: book/11_efficientnet.ipynb
     """
+    filters = check_filters("filters", filters)
+    width_coefficient = _check_coefficient("width_coefficient", width_coefficient)
+    divisor = check_count("divisor", divisor, MAX_DIVISOR)
     scaled = filters * width_coefficient
     rounded = max(divisor, int(scaled + divisor / 2) // divisor * divisor)
     if rounded < 0.9 * scaled:
@@ -143,8 +201,29 @@ def round_filters(filters, width_coefficient, divisor=8):
 
 
 def round_repeats(repeats, depth_coefficient):
-    """Scales a number of blocks by `depth_coefficient`, rounded up."""
+    """Scales a number of blocks by `depth_coefficient`, rounded up.
+
+    Args:
+        repeats: Blocks before scaling, an integer in [1, 200].
+        depth_coefficient: Multiplier, a number in (0, 6].
+
+    Returns:
+        The scaled number of blocks, an `int` (at least 1).
+
+    Example:
+        >>> round_repeats(3, 1.1)
+        4
+
+    Introduced in: book/11_efficientnet.ipynb
+    """
+    repeats = check_count("repeats", repeats, MAX_BLOCKS)
+    depth_coefficient = _check_coefficient("depth_coefficient", depth_coefficient)
     return int(math.ceil(depth_coefficient * repeats))
+
+
+def _check_coefficient(name, value):
+    """A width or depth multiplier: a finite number in (0, MAX_COEFFICIENT]."""
+    return validation.check_float(name, value, 0.0, MAX_COEFFICIENT, low_inclusive=False)
 
 
 def _correct_pad(x, kernel_size):
@@ -183,18 +262,21 @@ def mbconv_block(
         [MobileNetV2](https://arxiv.org/abs/1801.04381) (Sandler et al., 2018).
 
     Args:
-        x: Input tensor `(batch, height, width, filters_in)`.
-        filters_in: Channels of `x`.
-        filters_out: Channels of the output.
-        kernel_size: Kernel of the depthwise convolution (3 or 5 in B0).
-        strides: Stride of the depthwise convolution.
-        expand_ratio: Expansion of the channels (1 or 6 in B0).
+        x: Input Keras tensor `(batch, height, width, filters_in)`.
+        filters_in: Channels of `x`, an integer in [1, 8192].
+        filters_out: Channels of the output, an integer in [1, 8192].
+        kernel_size: Kernel of the depthwise convolution (3 or 5 in B0), in
+            [1, 31].
+        strides: Stride of the depthwise convolution, in [1, 8].
+        expand_ratio: Expansion of the channels (1 or 6 in B0), in [1, 8].
         se_ratio: Squeeze-and-excitation bottleneck, as a fraction of
-            `filters_in`; 0 disables it.
-        drop_rate: Stochastic depth rate of the residual branch.
-        activation: Activation (swish in EfficientNet).
+            `filters_in`, a number in [0, 1]; 0 disables it.
+        drop_rate: Stochastic depth rate of the residual branch, in [0, 1).
+        activation: Activation, a Keras activation name or a function
+            (swish in EfficientNet).
         name: Prefix of the layer names (`block1a` gives `block1a_dwconv`,
-            `block1a_se_squeeze`, `block1a_project_conv`, ... as in Keras).
+            `block1a_se_squeeze`, `block1a_project_conv`, ... as in Keras), a
+            non-empty string without `/`.
 
     Returns:
         Tensor `(batch, height / strides, width / strides, filters_out)`.
@@ -206,21 +288,17 @@ def mbconv_block(
 
     Introduced in: book/11_efficientnet.ipynb
     """
-    for argument, value in [
-        ("filters_in", filters_in),
-        ("filters_out", filters_out),
-        ("kernel_size", kernel_size),
-        ("strides", strides),
-        ("expand_ratio", expand_ratio),
-    ]:
-        check_positive_int(argument, value)
-    if (
-        isinstance(se_ratio, bool)
-        or not isinstance(se_ratio, numbers.Real)
-        or not 0 <= se_ratio <= 1
-    ):
-        raise ValueError(f"Expected `se_ratio` to be in [0, 1]. Received: se_ratio={se_ratio!r}")
-    check_rate("drop_rate", drop_rate)
+    check_tensor("x", x)
+    filters_in = check_filters("filters_in", filters_in)
+    check_tensor_channels("filters_in", x, filters_in)
+    filters_out = check_filters("filters_out", filters_out)
+    kernel_size = check_kernel_size("kernel_size", kernel_size)
+    strides = check_strides("strides", strides)
+    expand_ratio = check_count("expand_ratio", expand_ratio, MAX_EXPAND_RATIO)
+    se_ratio = validation.check_float("se_ratio", se_ratio, 0.0, 1.0)
+    drop_rate = check_rate("drop_rate", drop_rate)
+    check_activation("activation", activation, allow_none=False)
+    check_name(name)
     inputs = x
 
     # Expansion: 1x1 convolution to filters_in * expand_ratio channels.
@@ -324,11 +402,13 @@ def efficientnet(
         model = efficientnet(factors.width, factors.depth, (size, size, 3))
 
     Args:
-        width_coefficient: Multiplier of the channels.
-        depth_coefficient: Multiplier of the number of blocks per stage.
-        input_shape: `(height, width, channels)`, at least 32x32; `None`
-            height and width are allowed.
-        num_classes: Number of output classes.
+        width_coefficient: Multiplier of the channels, a number in (0, 6]
+            (B7: 2.0).
+        depth_coefficient: Multiplier of the number of blocks per stage, a
+            number in (0, 6] (B7: 3.1).
+        input_shape: `(height, width, channels)`, at least 32x32 (and at
+            most 8192x8192); `None` height and width are allowed.
+        num_classes: Number of output classes, an integer in [1, 100,000].
         include_top: Whether to add the pooling and classifier.
         pooling: With `include_top=False`: `None`, `"avg"` or `"max"`.
         include_preprocessing: Whether the model starts, like
@@ -338,12 +418,12 @@ def efficientnet(
             variance per channel, and a count); with random initialisation it
             is the identity until adapted (`model.get_layer("normalization")
             .adapt(images)`) or loaded with ImageNet weights.
-        dropout_rate: Dropout before the classifier.
-        drop_connect_rate: Stochastic depth rate of the last block; it grows
-            linearly from 0 at the first block.
-        classifier_activation: Activation of `predictions`; `None` returns
-            logits.
-        name: Name of the model.
+        dropout_rate: Dropout before the classifier, a number in [0, 1).
+        drop_connect_rate: Stochastic depth rate of the last block, a number
+            in [0, 1); it grows linearly from 0 at the first block.
+        classifier_activation: Activation of `predictions` (a Keras
+            activation name or a function); `None` returns logits.
+        name: Name of the model (a non-empty string without `/`).
 
     Returns:
         A `keras.Model`.
@@ -355,7 +435,7 @@ def efficientnet(
 
     Introduced in: book/11_efficientnet.ipynb
     """
-    return _build_efficientnet(
+    arguments = _check_efficientnet_arguments(
         width_coefficient,
         depth_coefficient,
         input_shape=input_shape,
@@ -367,8 +447,8 @@ def efficientnet(
         drop_connect_rate=drop_connect_rate,
         classifier_activation=classifier_activation,
         name=name,
-        imagenet_rescaling=False,
     )
+    return _build_efficientnet(**arguments, imagenet_rescaling=False)
 
 
 def efficientnet_b0(
@@ -407,19 +487,24 @@ def efficientnet_b0(
             weights of `keras.applications.EfficientNetB0` and copy them in;
             needs `include_preprocessing=True`, and `num_classes=1000` with a
             224x224x3 input when `include_top=True`).
-        input_shape: `(height, width, channels)`, at least 32x32; `None`
-            height and width are allowed.
-        num_classes: Number of output classes.
+        input_shape: `(height, width, channels)`, at least 32x32 (and at
+            most 8192x8192); `None` height and width are allowed.
+        num_classes: Number of output classes, an integer in [1, 100,000].
         pooling: With `include_top=False`: `None`, `"avg"` or `"max"`.
         include_preprocessing: Whether to start with the `Rescaling` and
             `Normalization` layers (inputs are then pixels in [0, 255]).
-        dropout_rate: Dropout before the classifier.
-        drop_connect_rate: Stochastic depth rate of the last block.
-        classifier_activation: Activation of `predictions`; `None` returns
-            logits.
+        dropout_rate: Dropout before the classifier, a number in [0, 1).
+        drop_connect_rate: Stochastic depth rate of the last block, a number
+            in [0, 1).
+        classifier_activation: Activation of `predictions` (a Keras
+            activation name or a function); `None` returns logits.
 
     Returns:
         A `keras.Model` named `"efficientnetb0"`.
+
+    Raises:
+        coursepkg.downloads.DownloadError: with `weights="imagenet"`, when the
+            weight file cannot be downloaded (checked before building).
 
     Example:
         >>> efficientnet_b0().count_params()
@@ -427,14 +512,7 @@ def efficientnet_b0(
 
     Introduced in: book/11_efficientnet.ipynb
     """
-    check_imagenet_arguments(weights, include_top, num_classes, input_shape, B0_SHAPE)
-    if weights == "imagenet" and not include_preprocessing:
-        raise ValueError(
-            "Expected `include_preprocessing=True` with `weights='imagenet'`, since the "
-            "weights include those of the Normalization layer. "
-            f"Received: include_preprocessing={include_preprocessing}"
-        )
-    model = _build_efficientnet(
+    arguments = _check_efficientnet_arguments(
         1.0,
         1.0,
         input_shape=input_shape,
@@ -446,17 +524,62 @@ def efficientnet_b0(
         drop_connect_rate=drop_connect_rate,
         classifier_activation=classifier_activation,
         name="efficientnetb0",
-        imagenet_rescaling=weights == "imagenet",
     )
-    if weights == "imagenet":
-        load_imagenet_weights(
-            model,
+    check_imagenet_arguments(
+        weights,
+        arguments["include_top"],
+        arguments["num_classes"],
+        arguments["input_shape"],
+        B0_SHAPE,
+    )
+    if weights == "imagenet" and not arguments["include_preprocessing"]:
+        raise ValueError(
+            "Expected `include_preprocessing=True` with `weights='imagenet'`, since the "
+            "weights include those of the Normalization layer. "
+            f"Received: include_preprocessing={include_preprocessing}"
+        )
+    reference = None
+    if weights == "imagenet":  # downloaded before building ours: offline, this fails at once
+        reference = imagenet_reference(
             keras.applications.EfficientNetB0,
-            include_top=include_top,
-            input_shape=input_shape,
+            include_top=arguments["include_top"],
+            input_shape=arguments["input_shape"],
             classifier_activation=None,
         )
-    return model
+    model = _build_efficientnet(**arguments, imagenet_rescaling=reference is not None)
+    return model if reference is None else copy_weights(reference, model)
+
+
+def _check_efficientnet_arguments(
+    width_coefficient,
+    depth_coefficient,
+    input_shape,
+    num_classes,
+    include_top,
+    pooling,
+    include_preprocessing,
+    dropout_rate,
+    drop_connect_rate,
+    classifier_activation,
+    name,
+):
+    """Checks every argument of `efficientnet` and returns them cleaned, as a dict."""
+    include_top, pooling, classifier_activation = check_head(
+        include_top, pooling, classifier_activation
+    )
+    return dict(
+        width_coefficient=_check_coefficient("width_coefficient", width_coefficient),
+        depth_coefficient=_check_coefficient("depth_coefficient", depth_coefficient),
+        input_shape=check_input_shape(input_shape, min_size=32, allow_unknown_size=True),
+        num_classes=check_num_classes(num_classes),
+        include_top=include_top,
+        pooling=pooling,
+        include_preprocessing=check_bool("include_preprocessing", include_preprocessing),
+        dropout_rate=check_rate("dropout_rate", dropout_rate),
+        drop_connect_rate=check_rate("drop_connect_rate", drop_connect_rate),
+        classifier_activation=classifier_activation,
+        name=check_name(name),
+    )
 
 
 def _build_efficientnet(
@@ -473,21 +596,10 @@ def _build_efficientnet(
     name,
     imagenet_rescaling,
 ):
-    """Builds the network of `efficientnet`; `imagenet_rescaling` adds Keras's variance fix."""
-    for argument, value in [
-        ("width_coefficient", width_coefficient),
-        ("depth_coefficient", depth_coefficient),
-    ]:
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or value <= 0:
-            raise ValueError(
-                f"Expected `{argument}` to be a positive number. Received: {argument}={value!r}"
-            )
-    check_input_shape(input_shape, min_size=32, allow_unknown_size=True)
-    check_positive_int("num_classes", num_classes)
-    check_choice("pooling", pooling, POOLING_CHOICES)
-    check_rate("dropout_rate", dropout_rate)
-    check_rate("drop_connect_rate", drop_connect_rate)
+    """Builds the network of `efficientnet` from checked arguments.
 
+    `imagenet_rescaling` adds Keras's correction of the variance of ImageNet weights.
+    """
     inputs = keras.Input(shape=input_shape, name="image")  # (batch, 224, 224, 3), pixels 0-255
     x = inputs
     if include_preprocessing:

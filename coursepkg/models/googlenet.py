@@ -4,11 +4,15 @@ import keras
 from keras import layers
 
 from ._common import (
-    POOLING_CHOICES,
-    check_choice,
+    check_activation,
+    check_bool,
+    check_filters,
+    check_head,
     check_input_shape,
-    check_positive_int,
+    check_name,
+    check_num_classes,
     check_rate,
+    check_tensor,
     global_pooling,
 )
 from ._counts import conv_cost
@@ -47,11 +51,13 @@ def conv_multiplications(input_shape, filters, kernel_size, reduce_filters=None,
         (Szegedy et al., CVPR 2015), section 4.
 
     Args:
-        input_shape: `(height, width, channels)` of the input.
-        filters: Number of filters of the convolution.
-        kernel_size: Kernel height and width.
-        reduce_filters: If given, the number of 1x1 filters applied first.
-        strides: Stride of the convolution ("same" padding).
+        input_shape: `(height, width, channels)` of the input: height and
+            width in [1, 8192], channels in [1, 8192].
+        filters: Number of filters of the convolution, in [1, 8192].
+        kernel_size: Kernel height and width, in [1, 31].
+        reduce_filters: If given, the number of 1x1 filters applied first,
+            in [1, 8192].
+        strides: Stride of the convolution ("same" padding), in [1, 8].
 
     Returns:
         The number of multiplications (bias additions not counted).
@@ -64,7 +70,11 @@ def conv_multiplications(input_shape, filters, kernel_size, reduce_filters=None,
 
     Introduced in: book/08_nin_googlenet.ipynb
     """
-    check_input_shape(input_shape, min_size=1)
+    input_shape = check_input_shape(input_shape, min_size=1)
+    if reduce_filters is not None:
+        check_filters("reduce_filters", reduce_filters)
+    # Every other argument is checked by conv_cost, before anything is counted.
+    conv_cost(input_shape, filters, kernel_size, strides=strides)
     total = 0
     if reduce_filters is not None:
         reduction = conv_cost(input_shape, reduce_filters, 1)
@@ -87,12 +97,14 @@ def inception_module_naive(x, filters_1x1, filters_3x3, filters_5x5, name="incep
         (Szegedy et al., CVPR 2015), figure 2(a).
 
     Args:
-        x: Input tensor `(batch, height, width, channels)`.
-        filters_1x1: Filters of the 1x1 branch.
+        x: Input Keras tensor `(batch, height, width, channels)`.
+        filters_1x1: Filters of the 1x1 branch, in [1, 8192] (as every
+            number of filters below).
         filters_3x3: Filters of the 3x3 branch.
         filters_5x5: Filters of the 5x5 branch.
         name: Prefix of the layer names `{name}_1x1`, `{name}_3x3`,
-            `{name}_5x5`, `{name}_pool`, `{name}_concat`.
+            `{name}_5x5`, `{name}_pool`, `{name}_concat` (a non-empty string
+            without `/`).
 
     Returns:
         Tensor `(batch, height, width, filters_1x1 + filters_3x3 + filters_5x5
@@ -105,12 +117,14 @@ def inception_module_naive(x, filters_1x1, filters_3x3, filters_5x5, name="incep
 
     Introduced in: book/08_nin_googlenet.ipynb
     """
+    check_tensor("x", x)
     for argument, value in [
         ("filters_1x1", filters_1x1),
         ("filters_3x3", filters_3x3),
         ("filters_5x5", filters_5x5),
     ]:
-        check_positive_int(argument, value)
+        check_filters(argument, value)
+    check_name(name)
     branch_1x1 = layers.Conv2D(filters_1x1, 1, activation="relu", name=f"{name}_1x1")(x)
     branch_3x3 = layers.Conv2D(
         filters_3x3, 3, padding="same", activation="relu", name=f"{name}_3x3"
@@ -145,8 +159,9 @@ def inception_module(
         (Szegedy et al., CVPR 2015), figure 2(b) and table 1.
 
     Args:
-        x: Input tensor `(batch, height, width, channels)`.
-        filters_1x1: Filters of the 1x1 branch ("#1x1" in table 1).
+        x: Input Keras tensor `(batch, height, width, channels)`.
+        filters_1x1: Filters of the 1x1 branch ("#1x1" in table 1), in
+            [1, 8192] (as every number of filters below).
         filters_3x3_reduce: 1x1 filters before the 3x3 convolution.
         filters_3x3: Filters of the 3x3 convolution.
         filters_5x5_reduce: 1x1 filters before the 5x5 convolution.
@@ -154,7 +169,8 @@ def inception_module(
         filters_pool_proj: 1x1 filters after the 3x3 max pooling.
         name: Prefix of the layer names `{name}_1x1`, `{name}_3x3_reduce`,
             `{name}_3x3`, `{name}_5x5_reduce`, `{name}_5x5`, `{name}_pool`,
-            `{name}_pool_proj`, `{name}_concat`.
+            `{name}_pool_proj`, `{name}_concat` (a non-empty string without
+            `/`).
 
     Returns:
         Tensor `(batch, height, width, filters_1x1 + filters_3x3 + filters_5x5
@@ -167,6 +183,7 @@ def inception_module(
 
     Introduced in: book/08_nin_googlenet.ipynb
     """
+    check_tensor("x", x)
     for argument, value in [
         ("filters_1x1", filters_1x1),
         ("filters_3x3_reduce", filters_3x3_reduce),
@@ -175,7 +192,8 @@ def inception_module(
         ("filters_5x5", filters_5x5),
         ("filters_pool_proj", filters_pool_proj),
     ]:
-        check_positive_int(argument, value)
+        check_filters(argument, value)
+    check_name(name)
 
     def conv(tensor, filters, kernel_size, suffix):
         return layers.Conv2D(
@@ -203,22 +221,31 @@ def auxiliary_classifier(
     middle of the network; at inference it is dropped.
 
     Args:
-        x: Input tensor `(batch, 14, 14, channels)` (any size of at least 5x5).
-        num_classes: Number of output classes.
-        dropout_rate: Dropout before the classifier (0.7 in the paper).
-        classifier_activation: Activation of the classifier; `None` returns
-            logits.
+        x: Input Keras tensor `(batch, 14, 14, channels)` (any known size of
+            at least 5x5).
+        num_classes: Number of output classes, an integer in [1, 100,000].
+        dropout_rate: Dropout before the classifier (0.7 in the paper), a
+            number in [0, 1).
+        classifier_activation: Activation of the classifier (a Keras
+            activation name or a function); `None` returns logits.
         name: Prefix of the layer names `{name}_pool`, `{name}_conv`,
             `{name}_flatten`, `{name}_fc`, `{name}_dropout`,
-            `{name}_predictions`.
+            `{name}_predictions` (a non-empty string without `/`).
 
     Returns:
         Tensor `(batch, num_classes)`.
 
     Introduced in: book/08_nin_googlenet.ipynb
     """
-    check_positive_int("num_classes", num_classes)
-    check_rate("dropout_rate", dropout_rate)
+    check_tensor("x", x, min_size=5)
+    if None in tuple(x.shape)[1:3]:  # the dense layer needs a known number of inputs
+        raise ValueError(
+            f"Expected `x` to have a known height and width. Received: x with shape {x.shape}"
+        )
+    num_classes = check_num_classes(num_classes)
+    dropout_rate = check_rate("dropout_rate", dropout_rate)
+    check_activation("classifier_activation", classifier_activation)
+    check_name(name)
     x = layers.AveragePooling2D(5, strides=3, name=f"{name}_pool")(x)  # (batch, 4, 4, channels)
     x = layers.Conv2D(128, 1, activation="relu", name=f"{name}_conv")(x)  # (batch, 4, 4, 128)
     x = layers.Flatten(name=f"{name}_flatten")(x)  # (batch, 2048)
@@ -261,9 +288,9 @@ def googlenet(
 
     Args:
         input_shape: `(height, width, channels)`; at least 65x65 with the
-            auxiliary classifiers, 32x32 without, and `None` height and width
-            are allowed without them.
-        num_classes: Number of output classes.
+            auxiliary classifiers, 32x32 without (at most 8192x8192), and
+            `None` height and width are allowed without them.
+        num_classes: Number of output classes, an integer in [1, 100,000].
         aux_classifiers: Whether to add the two auxiliary classifiers after
             modules 4a and 4d; the model then has three outputs
             `[predictions, aux1_predictions, aux2_predictions]`. Train with
@@ -272,11 +299,11 @@ def googlenet(
         include_top: Whether to add the classifier. Without it the model
             returns the `(batch, 7, 7, 1024)` maps of module 5b.
         pooling: With `include_top=False`: `None`, `"avg"` or `"max"`.
-        dropout_rate: Dropout before the main classifier.
-        aux_dropout_rate: Dropout in the auxiliary classifiers.
-        classifier_activation: Activation of the classifiers; `None` returns
-            logits.
-        name: Name of the model.
+        dropout_rate: Dropout before the main classifier, in [0, 1).
+        aux_dropout_rate: Dropout in the auxiliary classifiers, in [0, 1).
+        classifier_activation: Activation of the classifiers (a Keras
+            activation name or a function); `None` returns logits.
+        name: Name of the model (a non-empty string without `/`).
 
     Returns:
         A `keras.Model`. Layers are named `conv1_7x7`, `pool1`,
@@ -291,22 +318,24 @@ def googlenet(
 
     Introduced in: book/08_nin_googlenet.ipynb
     """
-    check_positive_int("num_classes", num_classes)
-    check_choice("aux_classifiers", aux_classifiers, (True, False))
-    check_choice("include_top", include_top, (True, False))
+    num_classes = check_num_classes(num_classes)
+    aux_classifiers = check_bool("aux_classifiers", aux_classifiers)
+    include_top, pooling, classifier_activation = check_head(
+        include_top, pooling, classifier_activation
+    )
     if aux_classifiers and not include_top:
         raise ValueError(
             "Expected `aux_classifiers=False` when `include_top=False`, since the auxiliary "
             f"classifiers are part of the top. Received: aux_classifiers={aux_classifiers}"
         )
-    check_input_shape(
+    input_shape = check_input_shape(
         input_shape,
         min_size=AUX_MIN_SIZE if aux_classifiers else 32,
         allow_unknown_size=not aux_classifiers,
     )
-    check_choice("pooling", pooling, POOLING_CHOICES)
-    check_rate("dropout_rate", dropout_rate)
-    check_rate("aux_dropout_rate", aux_dropout_rate)
+    dropout_rate = check_rate("dropout_rate", dropout_rate)
+    aux_dropout_rate = check_rate("aux_dropout_rate", aux_dropout_rate)
+    check_name(name)
 
     def conv(tensor, filters, kernel_size, layer_name, strides=1):
         return layers.Conv2D(

@@ -3,7 +3,13 @@
 import keras
 from keras import layers
 
-from ._common import check_choice, check_input_shape, check_positive_int
+from ._common import (
+    check_activation,
+    check_choice,
+    check_input_shape,
+    check_name,
+    check_num_classes,
+)
 
 ACTIVATION_CHOICES = ("tanh", "relu", "sigmoid")
 POOLING_CHOICES = ("average", "max")
@@ -54,15 +60,15 @@ def lenet5(
 
     Args:
         input_shape: `(height, width, channels)`. LeNet-5 needs at least
-            32x32: pad 28x28 MNIST digits by 2 pixels on each side, as LeCun
-            et al. did.
-        num_classes: Number of output classes.
+            32x32 (and at most 8192x8192): pad 28x28 MNIST digits by 2 pixels
+            on each side, as LeCun et al. did.
+        num_classes: Number of output classes, an integer in [1, 100,000].
         activation: Activation of C1, C3, C5 and F6: `"tanh"` (close to the
             paper's scaled tanh), `"relu"` or `"sigmoid"`.
         pooling: `"average"` (the paper's subsampling) or `"max"`.
-        classifier_activation: Activation of the output layer; `None` returns
-            logits.
-        name: Name of the model.
+        classifier_activation: Activation of the output layer (a Keras
+            activation name or a function); `None` returns logits.
+        name: Name of the model (a non-empty string without `/`).
 
     Returns:
         A `keras.Model` mapping `(batch, 32, 32, 1)` images to
@@ -76,10 +82,12 @@ def lenet5(
 
     Introduced in: book/05_lenet5.ipynb
     """
-    check_input_shape(input_shape, min_size=32)
-    check_positive_int("num_classes", num_classes)
+    input_shape = check_input_shape(input_shape, min_size=32)
+    num_classes = check_num_classes(num_classes)
     check_choice("activation", activation, ACTIVATION_CHOICES)
     check_choice("pooling", pooling, POOLING_CHOICES)
+    check_activation("classifier_activation", classifier_activation)
+    check_name(name)
     pooling_layer = layers.AveragePooling2D if pooling == "average" else layers.MaxPooling2D
 
     inputs = keras.Input(shape=input_shape, name="image")  # (batch, 32, 32, 1)

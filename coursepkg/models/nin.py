@@ -3,7 +3,20 @@
 import keras
 from keras import layers
 
-from ._common import check_input_shape, check_positive_int, check_positive_ints, check_rate
+from ._common import (
+    MAX_CHANNELS,
+    MAX_KERNEL_SIZE,
+    MAX_STAGES,
+    check_activation,
+    check_input_shape,
+    check_kernel_size,
+    check_name,
+    check_num_classes,
+    check_rate,
+    check_sizes,
+    check_strides,
+    check_tensor,
+)
 
 # The CIFAR-10 network of the paper: three mlpconv blocks, the last of which
 # ends with one map per class.
@@ -20,13 +33,13 @@ def nin_block(x, filters, kernel_size, strides=1, name="mlpconv"):
     the image (hence "mlpconv").
 
     Args:
-        x: Input tensor `(batch, height, width, channels)`.
-        filters: Three integers: filters of the `kernel_size` convolution and
-            of the two 1x1 convolutions.
-        kernel_size: Kernel size of the first convolution.
-        strides: Stride of the first convolution.
+        x: Input Keras tensor `(batch, height, width, channels)`.
+        filters: Three integers in [1, 8192]: filters of the `kernel_size`
+            convolution and of the two 1x1 convolutions.
+        kernel_size: Kernel size of the first convolution, in [1, 31].
+        strides: Stride of the first convolution, in [1, 8].
         name: Prefix of the layer names `{name}_conv`, `{name}_mlp1`,
-            `{name}_mlp2`.
+            `{name}_mlp2` (a non-empty string without `/`).
 
     Returns:
         Tensor `(batch, height / strides, width / strides, filters[2])`.
@@ -38,15 +51,37 @@ def nin_block(x, filters, kernel_size, strides=1, name="mlpconv"):
 
     Introduced in: book/08_nin_googlenet.ipynb
     """
-    check_positive_ints("filters", filters, length=3)
-    check_positive_int("kernel_size", kernel_size)
-    check_positive_int("strides", strides)
-    first, second, third = filters
+    check_tensor("x", x)
+    first, second, third = check_sizes("filters", filters, MAX_CHANNELS, length=3)
+    kernel_size = check_kernel_size("kernel_size", kernel_size)
+    strides = check_strides("strides", strides)
+    check_name(name)
     x = layers.Conv2D(
         first, kernel_size, strides=strides, padding="same", activation="relu", name=f"{name}_conv"
     )(x)
     x = layers.Conv2D(second, 1, activation="relu", name=f"{name}_mlp1")(x)
     return layers.Conv2D(third, 1, activation="relu", name=f"{name}_mlp2")(x)
+
+
+def _check_block_filters(block_filters):
+    """1 to 8 tuples of filters: three integers per block, two for the last one."""
+    if not isinstance(block_filters, list | tuple) or not all(
+        isinstance(filters, list | tuple) for filters in block_filters
+    ):
+        raise TypeError(
+            "Expected `block_filters` to be a sequence of tuples of filters, one per block. "
+            f"Received: block_filters={block_filters!r:.80}"
+        )
+    if not 1 <= len(block_filters) <= MAX_STAGES:
+        raise ValueError(
+            f"Expected `block_filters` to hold 1 to {MAX_STAGES} blocks. "
+            f"Received: block_filters={block_filters!r:.80}"
+        )
+    *first_blocks, last_block = block_filters
+    return tuple(
+        [check_sizes("block_filters", filters, MAX_CHANNELS, length=3) for filters in first_blocks]
+        + [check_sizes("block_filters", last_block, MAX_CHANNELS, length=2)]
+    )
 
 
 def network_in_network(
@@ -75,15 +110,21 @@ def network_in_network(
 
     Args:
         input_shape: `(height, width, channels)`; at least 4x4 for the two
-            poolings, and `None` height and width are allowed.
-        num_classes: Number of classes: filters of the last 1x1 convolution.
-        block_filters: For each block, the filters of its convolutions; the
+            poolings (at most 8192x8192), and `None` height and width are
+            allowed.
+        num_classes: Number of classes: filters of the last 1x1 convolution,
+            an integer in [1, 8192].
+        block_filters: For each of 1 to 8 blocks, the filters of its
+            convolutions (integers in [1, 8192]): three per block, but the
             last block lists only two, its third is `num_classes`.
-        kernel_sizes: Kernel size of the first convolution of each block.
-        dropout_rate: Dropout after the pooling of every block but the last.
-        classifier_activation: Activation applied to the pooled class maps;
-            `None` returns them as logits.
-        name: Name of the model.
+        kernel_sizes: Kernel size of the first convolution of each block, in
+            [1, 31].
+        dropout_rate: Dropout after the pooling of every block but the last,
+            a number in [0, 1).
+        classifier_activation: Activation applied to the pooled class maps
+            (a Keras activation name or a function); `None` returns them as
+            logits.
+        name: Name of the model (a non-empty string without `/`).
 
     Returns:
         A `keras.Model` mapping images to `(batch, num_classes)` scores.
@@ -98,16 +139,21 @@ def network_in_network(
 
     Introduced in: book/08_nin_googlenet.ipynb
     """
-    check_positive_int("num_classes", num_classes)
-    if not isinstance(block_filters, list | tuple) or not block_filters:
+    num_classes = check_num_classes(num_classes)
+    if num_classes > MAX_CHANNELS:  # the last convolution has one filter per class
         raise ValueError(
-            "Expected `block_filters` to be a non-empty sequence of filter tuples. "
-            f"Received: block_filters={block_filters!r}"
+            f"Expected `num_classes` to be an integer in [1, {MAX_CHANNELS}] (one map per class). "
+            f"Received: num_classes={num_classes}"
         )
-    check_positive_ints("kernel_sizes", kernel_sizes, length=len(block_filters))
-    check_rate("dropout_rate", dropout_rate)
+    block_filters = _check_block_filters(block_filters)
     num_blocks = len(block_filters)
-    check_input_shape(input_shape, min_size=2 ** (num_blocks - 1), allow_unknown_size=True)
+    kernel_sizes = check_sizes("kernel_sizes", kernel_sizes, MAX_KERNEL_SIZE, length=num_blocks)
+    dropout_rate = check_rate("dropout_rate", dropout_rate)
+    input_shape = check_input_shape(
+        input_shape, min_size=2 ** (num_blocks - 1), allow_unknown_size=True
+    )
+    check_activation("classifier_activation", classifier_activation)
+    check_name(name)
 
     inputs = keras.Input(shape=input_shape, name="image")  # (batch, 32, 32, 3)
     x = inputs

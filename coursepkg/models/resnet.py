@@ -10,16 +10,27 @@ removes every shortcut for the paper's plain-versus-residual comparison.
 import keras
 from keras import layers
 
+from coursepkg import validation
+
 from ._common import (
-    POOLING_CHOICES,
+    MAX_BLOCKS,
+    MAX_CHANNELS,
+    check_activation,
+    check_bool,
     check_choice,
+    check_count,
+    check_filters,
+    check_head,
     check_imagenet_arguments,
     check_input_shape,
-    check_positive_int,
-    check_positive_ints,
+    check_name,
+    check_num_classes,
+    check_sizes,
+    check_strides,
+    check_tensor,
     global_pooling,
 )
-from ._weights import load_imagenet_weights
+from ._weights import copy_weights, imagenet_reference
 
 IMAGENET_SHAPE = (224, 224, 3)
 IMAGENET_FILTERS = (64, 128, 256, 512)
@@ -29,6 +40,9 @@ BN_EPSILON = 1.001e-5  # the value of keras.applications, so that its weights gi
 # None: no shortcut at all (a "plain" network).
 SHORTCUT_CHOICES = ("A", "B", None)
 BLOCK_CHOICES = ("basic", "bottleneck")
+# CIFAR ResNets: 6n + 2 layers, from ResNet-8 to the paper's ResNet-1202 (n = 200).
+CIFAR_MIN_DEPTH = 8
+CIFAR_MAX_DEPTH = 1202
 
 
 @keras.saving.register_keras_serializable(package="coursepkg")
@@ -37,12 +51,14 @@ class ChannelZeroPadding(layers.Layer):
 
     Args:
         extra_channels: Number of zero channels to add, split between the
-            front and the back of the channel axis.
+            front and the back of the channel axis; an integer in [1, 8192].
+        **kwargs: Passed to `keras.layers.Layer` (`name`, ...).
 
     Introduced in: book/09_resnet.ipynb
     """
 
     def __init__(self, extra_channels, **kwargs):
+        extra_channels = check_filters("extra_channels", extra_channels)
         super().__init__(**kwargs)
         self.extra_channels = extra_channels
 
@@ -84,10 +100,23 @@ def _merge(x, shortcut, name):
     return layers.Activation("relu", name=f"{name}_out")(x)
 
 
-def _check_block_arguments(filters, strides, shortcut):
-    check_positive_int("filters", filters)
-    check_positive_int("strides", strides)
+def _check_block_arguments(x, filters, strides, shortcut, use_bias, name, expansion):
+    """Checks the arguments of a residual block; `expansion` multiplies `filters` at the output."""
+    check_tensor("x", x)
+    filters = check_count("filters", filters, MAX_CHANNELS // expansion)
+    strides = check_strides("strides", strides)
     check_choice("shortcut", shortcut, SHORTCUT_CHOICES)
+    use_bias = check_bool("use_bias", use_bias)
+    check_name(name)
+    channels_in, filters_out = x.shape[-1], expansion * filters
+    changes_shape = strides > 1 or channels_in != filters_out
+    if shortcut == "A" and changes_shape and channels_in is not None and filters_out < channels_in:
+        raise ValueError(
+            f"Expected `filters` to give at least the {channels_in} input channels at the output "
+            "with shortcut='A' (zero-padding cannot remove channels; use shortcut='B'). "
+            f"Received: filters={filters}"
+        )
+    return filters, strides, use_bias
 
 
 def basic_block(x, filters, strides=1, shortcut="B", use_bias=False, name="block"):
@@ -102,9 +131,11 @@ def basic_block(x, filters, strides=1, shortcut="B", use_bias=False, name="block
         https://arxiv.org/abs/1512.03385) (He et al., CVPR 2016), figure 2.
 
     Args:
-        x: Input tensor `(batch, height, width, channels)`.
-        filters: Filters of both convolutions (and channels of the output).
-        strides: Stride of the first convolution (2 halves height and width).
+        x: Input Keras tensor `(batch, height, width, channels)`.
+        filters: Filters of both convolutions (and channels of the output),
+            an integer in [1, 8192].
+        strides: Stride of the first convolution (2 halves height and
+            width), an integer in [1, 8].
         shortcut: `"B"` (1x1 convolution where the shape changes, identity
             elsewhere), `"A"` (identity everywhere, zero-padded channels and
             subsampling where the shape changes; no parameters) or `None` (no
@@ -113,7 +144,8 @@ def basic_block(x, filters, strides=1, shortcut="B", use_bias=False, name="block
             normalisation; the paper has none).
         name: Prefix of the layer names `{name}_1_conv`, `{name}_1_bn`,
             `{name}_1_relu`, `{name}_2_conv`, `{name}_2_bn`, `{name}_0_conv`
-            (shortcut), `{name}_add`, `{name}_out`.
+            (shortcut), `{name}_add`, `{name}_out` (a non-empty string
+            without `/`).
 
     Returns:
         Tensor `(batch, height / strides, width / strides, filters)`.
@@ -125,7 +157,9 @@ def basic_block(x, filters, strides=1, shortcut="B", use_bias=False, name="block
 
     Introduced in: book/09_resnet.ipynb
     """
-    _check_block_arguments(filters, strides, shortcut)
+    filters, strides, use_bias = _check_block_arguments(
+        x, filters, strides, shortcut, use_bias, name, expansion=1
+    )
     residual = _shortcut(x, filters, strides, shortcut, use_bias, name)
     x = layers.Conv2D(
         filters, 3, strides=strides, padding="same", use_bias=use_bias, name=f"{name}_1_conv"
@@ -151,15 +185,16 @@ def bottleneck_block(x, filters, strides=1, shortcut="B", use_bias=True, name="b
         https://arxiv.org/abs/1512.03385) (He et al., CVPR 2016), figure 5.
 
     Args:
-        x: Input tensor `(batch, height, width, channels)`.
-        filters: Filters of the two first convolutions; the block outputs
-            `4 * filters` channels.
-        strides: Stride of the first convolution.
+        x: Input Keras tensor `(batch, height, width, channels)`.
+        filters: Filters of the two first convolutions, an integer in
+            [1, 2048]; the block outputs `4 * filters` channels.
+        strides: Stride of the first convolution, an integer in [1, 8].
         shortcut: `"B"`, `"A"` or `None`, as in `basic_block`.
         use_bias: Whether the convolutions have biases (`True` in
             `keras.applications.ResNet50`).
         name: Prefix of the layer names `{name}_0_conv` (shortcut),
-            `{name}_1_conv`, ..., `{name}_3_bn`, `{name}_add`, `{name}_out`.
+            `{name}_1_conv`, ..., `{name}_3_bn`, `{name}_add`, `{name}_out`
+            (a non-empty string without `/`).
 
     Returns:
         Tensor `(batch, height / strides, width / strides, 4 * filters)`.
@@ -171,7 +206,9 @@ def bottleneck_block(x, filters, strides=1, shortcut="B", use_bias=True, name="b
 
     Introduced in: book/09_resnet.ipynb
     """
-    _check_block_arguments(filters, strides, shortcut)
+    filters, strides, use_bias = _check_block_arguments(
+        x, filters, strides, shortcut, use_bias, name, expansion=4
+    )
     residual = _shortcut(x, 4 * filters, strides, shortcut, use_bias, name)
     x = layers.Conv2D(filters, 1, strides=strides, use_bias=use_bias, name=f"{name}_1_conv")(x)
     x = layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_1_bn")(x)
@@ -210,21 +247,22 @@ def resnet(
     Args:
         block: `"basic"` (two 3x3 convolutions: ResNet-18/34) or
             `"bottleneck"` (1x1-3x3-1x1: ResNet-50/101/152).
-        stage_depths: Number of blocks in each stage: `(2, 2, 2, 2)` is
-            ResNet-18, `(3, 4, 6, 3)` ResNet-34 or ResNet-50.
-        stage_filters: Filters of each stage (times 4 at the output of
-            bottleneck blocks).
-        input_shape: `(height, width, channels)`, at least 32x32; `None`
-            height and width are allowed.
-        num_classes: Number of output classes.
+        stage_depths: Number of blocks in each of 1 to 8 stages, each in
+            [1, 200]: `(2, 2, 2, 2)` is ResNet-18, `(3, 4, 6, 3)` ResNet-34
+            or ResNet-50.
+        stage_filters: Filters of each stage, each in [1, 8192] (and at
+            most 2048 for bottleneck blocks, which output 4 times as many).
+        input_shape: `(height, width, channels)`, at least 32x32 (and at
+            most 8192x8192); `None` height and width are allowed.
+        num_classes: Number of output classes, an integer in [1, 100,000].
         include_top: Whether to add the pooling and classifier.
         pooling: With `include_top=False`: `None`, `"avg"` or `"max"`.
         shortcut: `"B"` (projection where the shape changes), `"A"`
             (zero-padding) or `None` (plain network).
         use_bias: Whether the convolutions have biases.
-        classifier_activation: Activation of `predictions`; `None` returns
-            logits.
-        name: Name of the model.
+        classifier_activation: Activation of `predictions` (a Keras
+            activation name or a function); `None` returns logits.
+        name: Name of the model (a non-empty string without `/`).
 
     Returns:
         A `keras.Model`.
@@ -236,13 +274,74 @@ def resnet(
 
     Introduced in: book/09_resnet.ipynb
     """
+    arguments = _check_resnet_arguments(
+        block,
+        stage_depths,
+        stage_filters,
+        input_shape=input_shape,
+        num_classes=num_classes,
+        include_top=include_top,
+        pooling=pooling,
+        shortcut=shortcut,
+        use_bias=use_bias,
+        classifier_activation=classifier_activation,
+        name=name,
+    )
+    return _build_resnet(**arguments)
+
+
+def _check_resnet_arguments(
+    block,
+    stage_depths,
+    stage_filters,
+    input_shape,
+    num_classes,
+    include_top,
+    pooling,
+    shortcut,
+    use_bias,
+    classifier_activation,
+    name,
+):
+    """Checks every argument of `resnet` and returns them cleaned, as a dict."""
     check_choice("block", block, BLOCK_CHOICES)
-    check_positive_ints("stage_depths", stage_depths)
-    check_positive_ints("stage_filters", stage_filters, length=len(stage_depths))
-    check_input_shape(input_shape, min_size=32, allow_unknown_size=True)
-    check_positive_int("num_classes", num_classes)
-    check_choice("pooling", pooling, POOLING_CHOICES)
-    check_choice("shortcut", shortcut, SHORTCUT_CHOICES)
+    stage_depths = check_sizes("stage_depths", stage_depths, MAX_BLOCKS)
+    expansion = 1 if block == "basic" else 4
+    stage_filters = check_sizes(
+        "stage_filters", stage_filters, MAX_CHANNELS // expansion, length=len(stage_depths)
+    )
+    include_top, pooling, classifier_activation = check_head(
+        include_top, pooling, classifier_activation
+    )
+    return dict(
+        block=block,
+        stage_depths=stage_depths,
+        stage_filters=stage_filters,
+        input_shape=check_input_shape(input_shape, min_size=32, allow_unknown_size=True),
+        num_classes=check_num_classes(num_classes),
+        include_top=include_top,
+        pooling=pooling,
+        shortcut=check_choice("shortcut", shortcut, SHORTCUT_CHOICES),
+        use_bias=check_bool("use_bias", use_bias),
+        classifier_activation=classifier_activation,
+        name=check_name(name),
+    )
+
+
+def _build_resnet(
+    block,
+    stage_depths,
+    stage_filters,
+    input_shape,
+    num_classes,
+    include_top,
+    pooling,
+    shortcut,
+    use_bias,
+    classifier_activation,
+    name,
+):
+    """Builds the network of `resnet` from checked arguments."""
     block_function = basic_block if block == "basic" else bottleneck_block
 
     inputs = keras.Input(shape=input_shape, name="image")  # (batch, 224, 224, 3)
@@ -292,13 +391,14 @@ def resnet18(
     for torchvision's `resnet18`. `keras.applications` has no ResNet-18.
 
     Args:
-        input_shape: `(height, width, channels)`, at least 32x32.
-        num_classes: Number of output classes.
+        input_shape: `(height, width, channels)`, at least 32x32 (and at
+            most 8192x8192).
+        num_classes: Number of output classes, an integer in [1, 100,000].
         include_top: Whether to add the pooling and classifier.
         pooling: With `include_top=False`: `None`, `"avg"` or `"max"`.
         use_bias: Whether the convolutions have biases.
-        classifier_activation: Activation of `predictions`; `None` returns
-            logits.
+        classifier_activation: Activation of `predictions` (a Keras
+            activation name or a function); `None` returns logits.
 
     Returns:
         A `keras.Model` named `"resnet18"`.
@@ -341,13 +441,14 @@ def resnet34(
     `keras.applications` has no ResNet-34.
 
     Args:
-        input_shape: `(height, width, channels)`, at least 32x32.
-        num_classes: Number of output classes.
+        input_shape: `(height, width, channels)`, at least 32x32 (and at
+            most 8192x8192).
+        num_classes: Number of output classes, an integer in [1, 100,000].
         include_top: Whether to add the pooling and classifier.
         pooling: With `include_top=False`: `None`, `"avg"` or `"max"`.
         use_bias: Whether the convolutions have biases.
-        classifier_activation: Activation of `predictions`; `None` returns
-            logits.
+        classifier_activation: Activation of `predictions` (a Keras
+            activation name or a function); `None` returns logits.
 
     Returns:
         A `keras.Model` named `"resnet34"`.
@@ -395,15 +496,19 @@ def resnet50(
         weights: `None` (random initialisation) or `"imagenet"` (download the
             weights of `keras.applications.ResNet50` and copy them in; needs
             `num_classes=1000` and a 224x224x3 input when `include_top=True`).
-        input_shape: `(height, width, channels)`, at least 32x32; `None`
-            height and width are allowed.
-        num_classes: Number of output classes.
+        input_shape: `(height, width, channels)`, at least 32x32 (and at
+            most 8192x8192); `None` height and width are allowed.
+        num_classes: Number of output classes, an integer in [1, 100,000].
         pooling: With `include_top=False`: `None`, `"avg"` or `"max"`.
-        classifier_activation: Activation of `predictions`; `None` returns
-            logits.
+        classifier_activation: Activation of `predictions` (a Keras
+            activation name or a function); `None` returns logits.
 
     Returns:
         A `keras.Model` named `"resnet50"`.
+
+    Raises:
+        coursepkg.downloads.DownloadError: with `weights="imagenet"`, when the
+            weight file cannot be downloaded (checked before building).
 
     Example:
         >>> resnet50().count_params()
@@ -411,27 +516,36 @@ def resnet50(
 
     Introduced in: book/09_resnet.ipynb
     """
-    check_imagenet_arguments(weights, include_top, num_classes, input_shape, IMAGENET_SHAPE)
-    model = resnet(
+    arguments = _check_resnet_arguments(
         "bottleneck",
         (3, 4, 6, 3),
+        IMAGENET_FILTERS,
         input_shape=input_shape,
         num_classes=num_classes,
         include_top=include_top,
         pooling=pooling,
+        shortcut="B",
         use_bias=True,
         classifier_activation=classifier_activation,
         name="resnet50",
     )
-    if weights == "imagenet":
-        load_imagenet_weights(
-            model,
+    check_imagenet_arguments(
+        weights,
+        arguments["include_top"],
+        arguments["num_classes"],
+        arguments["input_shape"],
+        IMAGENET_SHAPE,
+    )
+    reference = None
+    if weights == "imagenet":  # downloaded before building ours: offline, this fails at once
+        reference = imagenet_reference(
             keras.applications.ResNet50,
-            include_top=include_top,
-            input_shape=input_shape,
+            include_top=arguments["include_top"],
+            input_shape=arguments["input_shape"],
             classifier_activation=None,
         )
-    return model
+    model = _build_resnet(**arguments)
+    return model if reference is None else copy_weights(reference, model)
 
 
 def cifar_resnet(
@@ -463,17 +577,19 @@ def cifar_resnet(
     is worse than plain-20) while the residual networks' shrinks.
 
     Args:
-        depth: Number of layers with weights; `(depth - 2)` must be a
-            multiple of 6.
-        input_shape: `(height, width, channels)`, at least 8x8; `None` height
-            and width are allowed.
-        num_classes: Number of output classes.
-        plain: Whether to remove every shortcut.
+        depth: Number of layers with weights, an integer in [8, 1202] (the
+            paper's deepest, ResNet-1202); `(depth - 2)` must be a multiple
+            of 6.
+        input_shape: `(height, width, channels)`, at least 8x8 (and at most
+            8192x8192); `None` height and width are allowed.
+        num_classes: Number of output classes, an integer in [1, 100,000].
+        plain: Whether to remove every shortcut (`True` or `False`).
         shortcut: `"A"` (zero-padding, as in the paper) or `"B"` (1x1
             projections where the shape changes). Ignored when `plain=True`.
-        base_filters: Filters of the first stage (doubled at each stage).
-        classifier_activation: Activation of `predictions`; `None` returns
-            logits.
+        base_filters: Filters of the first stage (doubled at each stage), an
+            integer in [1, 2048].
+        classifier_activation: Activation of `predictions` (a Keras
+            activation name or a function); `None` returns logits.
 
     Returns:
         A `keras.Model` named `"resnet{depth}"` or `"plain{depth}"`.
@@ -484,17 +600,18 @@ def cifar_resnet(
 
     Introduced in: book/09_resnet.ipynb
     """
-    check_positive_int("depth", depth)
-    if (depth - 2) % 6 != 0 or depth < 8:
+    depth = validation.check_int("depth", depth, CIFAR_MIN_DEPTH, CIFAR_MAX_DEPTH)
+    if (depth - 2) % 6 != 0:
         raise ValueError(
             "Expected `depth` to be 6n + 2 for a positive integer n (20, 32, 44, 56, 110). "
             f"Received: depth={depth}"
         )
-    check_input_shape(input_shape, min_size=8, allow_unknown_size=True)
-    check_positive_int("num_classes", num_classes)
-    check_choice("plain", plain, (True, False))
+    input_shape = check_input_shape(input_shape, min_size=8, allow_unknown_size=True)
+    num_classes = check_num_classes(num_classes)
+    plain = check_bool("plain", plain)
     check_choice("shortcut", shortcut, ("A", "B"))
-    check_positive_int("base_filters", base_filters)
+    base_filters = check_count("base_filters", base_filters, MAX_CHANNELS // 4)
+    check_activation("classifier_activation", classifier_activation)
     blocks_per_stage = (depth - 2) // 6
     block_shortcut = None if plain else shortcut
 

@@ -8,16 +8,22 @@ import keras
 from keras import layers
 
 from ._common import (
-    POOLING_CHOICES,
-    check_choice,
+    MAX_BLOCKS,
+    MAX_CHANNELS,
+    MAX_STAGES,
+    check_count,
+    check_filters,
+    check_head,
     check_imagenet_arguments,
     check_input_shape,
-    check_positive_int,
-    check_positive_ints,
+    check_name,
+    check_num_classes,
     check_rate,
+    check_sizes,
+    check_tensor,
     global_pooling,
 )
-from ._weights import load_imagenet_weights
+from ._weights import copy_weights, imagenet_reference
 
 VGG_FILTERS = (64, 128, 256, 512, 512)
 VGG16_DEPTHS = (2, 2, 3, 3, 3)  # configuration D of the paper's Table 1
@@ -33,17 +39,20 @@ def vgg_block(x, filters, num_convs, block_index):
     of `49 c^2` (for `c` channels in and out).
 
     Args:
-        x: Input tensor `(batch, height, width, channels)`.
-        filters: Number of filters of every convolution in the block.
-        num_convs: Number of convolutions.
-        block_index: Position of the block, used in the layer names
-            `block{block_index}_conv{i}` and `block{block_index}_pool`.
+        x: Input Keras tensor `(batch, height, width, channels)`, at least 2x2.
+        filters: Number of filters of every convolution in the block, an
+            integer in [1, 8192].
+        num_convs: Number of convolutions, an integer in [1, 200].
+        block_index: Position of the block, an integer in [1, 8], used in the
+            layer names `block{block_index}_conv{i}` and `block{block_index}_pool`.
 
     Returns:
         Tensor `(batch, height // 2, width // 2, filters)`.
     """
-    check_positive_int("filters", filters)
-    check_positive_int("num_convs", num_convs)
+    check_tensor("x", x, min_size=2)
+    filters = check_filters("filters", filters)
+    num_convs = check_count("num_convs", num_convs, MAX_BLOCKS)
+    block_index = check_count("block_index", block_index, MAX_STAGES)
     for conv_index in range(1, num_convs + 1):
         x = layers.Conv2D(
             filters,
@@ -74,25 +83,27 @@ def vgg(
         https://arxiv.org/abs/1409.1556) (Simonyan and Zisserman, ICLR 2015)
 
     Args:
-        block_depths: Number of 3x3 convolutions in each block; `(2, 2, 3, 3,
-            3)` is VGG16, `(2, 2, 4, 4, 4)` is VGG19, `(1, 1, 2, 2, 2)` is
-            VGG11.
-        block_filters: Number of filters in each block (same length as
-            `block_depths`).
+        block_depths: Number of 3x3 convolutions in each block, 1 to 8 blocks
+            of 1 to 200; `(2, 2, 3, 3, 3)` is VGG16, `(2, 2, 4, 4, 4)` is
+            VGG19, `(1, 1, 2, 2, 2)` is VGG11.
+        block_filters: Number of filters in each block, each in [1, 8192]
+            (same length as `block_depths`).
         input_shape: `(height, width, channels)`; each block halves the size,
-            so five blocks need at least 32x32. Height and width may be `None`
-            when `include_top=False`.
-        num_classes: Number of output classes.
+            so five blocks need at least 32x32 (and at most 8192x8192).
+            Height and width may be `None` when `include_top=False`.
+        num_classes: Number of output classes, an integer in [1, 100,000].
         include_top: Whether to add the classifier: `flatten`, `fc1`, `fc2`
             (`dense_units` each, ReLU) and `predictions`.
         pooling: With `include_top=False`: `None` returns the last feature
             maps, `"avg"` or `"max"` applies global pooling.
-        dense_units: Width of `fc1` and `fc2` (4096 in the paper).
-        dropout_rate: Dropout after `fc1` and `fc2`. The paper used 0.5;
-            `keras.applications` has no dropout, hence the default of 0.
-        classifier_activation: Activation of `predictions`; `None` returns
-            logits.
-        name: Name of the model.
+        dense_units: Width of `fc1` and `fc2` (4096 in the paper), an integer
+            in [1, 8192].
+        dropout_rate: Dropout after `fc1` and `fc2`, a number in [0, 1). The
+            paper used 0.5; `keras.applications` has no dropout, hence the
+            default of 0.
+        classifier_activation: Activation of `predictions` (a Keras
+            activation name or a function); `None` returns logits.
+        name: Name of the model (a non-empty string without `/`).
 
     Returns:
         A `keras.Model`.
@@ -105,16 +116,70 @@ def vgg(
 
     Introduced in: book/07_vgg.ipynb
     """
-    check_positive_ints("block_depths", block_depths)
-    check_positive_ints("block_filters", block_filters, length=len(block_depths))
-    check_input_shape(
-        input_shape, min_size=2 ** len(block_depths), allow_unknown_size=not include_top
+    arguments = _check_vgg_arguments(
+        block_depths,
+        block_filters,
+        input_shape=input_shape,
+        num_classes=num_classes,
+        include_top=include_top,
+        pooling=pooling,
+        dense_units=dense_units,
+        dropout_rate=dropout_rate,
+        classifier_activation=classifier_activation,
+        name=name,
     )
-    check_positive_int("num_classes", num_classes)
-    check_choice("pooling", pooling, POOLING_CHOICES)
-    check_positive_int("dense_units", dense_units)
-    check_rate("dropout_rate", dropout_rate)
+    return _build_vgg(**arguments)
 
+
+def _check_vgg_arguments(
+    block_depths,
+    block_filters,
+    input_shape,
+    num_classes,
+    include_top,
+    pooling,
+    dense_units,
+    dropout_rate,
+    classifier_activation,
+    name,
+):
+    """Checks every argument of `vgg` and returns them cleaned, as a dict."""
+    block_depths = check_sizes("block_depths", block_depths, MAX_BLOCKS)
+    block_filters = check_sizes(
+        "block_filters", block_filters, MAX_CHANNELS, length=len(block_depths)
+    )
+    include_top, pooling, classifier_activation = check_head(
+        include_top, pooling, classifier_activation
+    )
+    return dict(
+        block_depths=block_depths,
+        block_filters=block_filters,
+        input_shape=check_input_shape(
+            input_shape, min_size=2 ** len(block_depths), allow_unknown_size=not include_top
+        ),
+        num_classes=check_num_classes(num_classes),
+        include_top=include_top,
+        pooling=pooling,
+        dense_units=check_filters("dense_units", dense_units),
+        dropout_rate=check_rate("dropout_rate", dropout_rate),
+        classifier_activation=classifier_activation,
+        name=check_name(name),
+    )
+
+
+def _build_vgg(
+    block_depths,
+    block_filters,
+    input_shape,
+    num_classes,
+    include_top,
+    pooling,
+    dense_units,
+    dropout_rate,
+    classifier_activation,
+    name,
+):
+    """Builds the network of `vgg` from checked arguments."""
     inputs = keras.Input(shape=input_shape, name="image")  # (batch, 224, 224, 3)
     x = inputs
     for block_index, (depth, filters) in enumerate(zip(block_depths, block_filters), start=1):
@@ -155,16 +220,22 @@ def vgg16(
         weights: `None` (random initialisation) or `"imagenet"` (download the
             weights of `keras.applications.VGG16` and copy them in; needs
             `num_classes=1000` and a 224x224x3 input when `include_top=True`).
-        input_shape: `(height, width, channels)`, at least 32x32; `None`
-            height and width are allowed when `include_top=False`.
-        num_classes: Number of output classes.
+        input_shape: `(height, width, channels)`, at least 32x32 (and at
+            most 8192x8192); `None` height and width are allowed when
+            `include_top=False`.
+        num_classes: Number of output classes, an integer in [1, 100,000].
         pooling: With `include_top=False`: `None`, `"avg"` or `"max"`.
-        dropout_rate: Dropout after `fc1` and `fc2` (0.5 in the paper).
-        classifier_activation: Activation of `predictions`; `None` returns
-            logits.
+        dropout_rate: Dropout after `fc1` and `fc2` (0.5 in the paper), a
+            number in [0, 1).
+        classifier_activation: Activation of `predictions` (a Keras
+            activation name or a function); `None` returns logits.
 
     Returns:
         A `keras.Model` named `"vgg16"`.
+
+    Raises:
+        coursepkg.downloads.DownloadError: with `weights="imagenet"`, when the
+            weight file cannot be downloaded (checked before building).
 
     Example:
         >>> features = vgg16(include_top=False, input_shape=(None, None, 3))
@@ -211,16 +282,22 @@ def vgg19(
         weights: `None` (random initialisation) or `"imagenet"` (download the
             weights of `keras.applications.VGG19` and copy them in; needs
             `num_classes=1000` and a 224x224x3 input when `include_top=True`).
-        input_shape: `(height, width, channels)`, at least 32x32; `None`
-            height and width are allowed when `include_top=False`.
-        num_classes: Number of output classes.
+        input_shape: `(height, width, channels)`, at least 32x32 (and at
+            most 8192x8192); `None` height and width are allowed when
+            `include_top=False`.
+        num_classes: Number of output classes, an integer in [1, 100,000].
         pooling: With `include_top=False`: `None`, `"avg"` or `"max"`.
-        dropout_rate: Dropout after `fc1` and `fc2` (0.5 in the paper).
-        classifier_activation: Activation of `predictions`; `None` returns
-            logits.
+        dropout_rate: Dropout after `fc1` and `fc2` (0.5 in the paper), a
+            number in [0, 1).
+        classifier_activation: Activation of `predictions` (a Keras
+            activation name or a function); `None` returns logits.
 
     Returns:
         A `keras.Model` named `"vgg19"`.
+
+    Raises:
+        coursepkg.downloads.DownloadError: with `weights="imagenet"`, when the
+            weight file cannot be downloaded (checked before building).
 
     Example:
         >>> vgg19().count_params()
@@ -244,20 +321,23 @@ def vgg19(
 
 def _published_vgg(block_depths, name, keras_builder, weights, **vgg_arguments):
     """Builds VGG16 or VGG19 and, if asked, copies in the ImageNet weights of Keras."""
+    arguments = _check_vgg_arguments(
+        block_depths, VGG_FILTERS, dense_units=4096, name=name, **vgg_arguments
+    )
     check_imagenet_arguments(
         weights,
-        vgg_arguments["include_top"],
-        vgg_arguments["num_classes"],
-        vgg_arguments["input_shape"],
+        arguments["include_top"],
+        arguments["num_classes"],
+        arguments["input_shape"],
         IMAGENET_SHAPE,
     )
-    model = vgg(block_depths, VGG_FILTERS, name=name, **vgg_arguments)
-    if weights == "imagenet":
-        load_imagenet_weights(
-            model,
+    reference = None
+    if weights == "imagenet":  # downloaded before building ours: offline, this fails at once
+        reference = imagenet_reference(
             keras_builder,
-            include_top=vgg_arguments["include_top"],
-            input_shape=vgg_arguments["input_shape"],
+            include_top=arguments["include_top"],
+            input_shape=arguments["input_shape"],
             classifier_activation=None,
         )
-    return model
+    model = _build_vgg(**arguments)
+    return model if reference is None else copy_weights(reference, model)

@@ -10,25 +10,34 @@ weights, in the same order, as `keras.applications.Xception` and
 import keras
 from keras import layers
 
+from coursepkg import validation
 from coursepkg.convolution import conv_output_size
 
 from ._common import (
-    POOLING_CHOICES,
-    check_choice,
+    check_count,
+    check_filters,
+    check_head,
     check_imagenet_arguments,
     check_input_shape,
-    check_positive_int,
+    check_kernel_size,
+    check_name,
+    check_num_classes,
     check_rate,
+    check_tensor,
     global_pooling,
 )
 from ._counts import ConvCost, conv_cost
-from ._weights import load_imagenet_weights
+from ._weights import copy_weights, imagenet_reference
 
 XCEPTION_SHAPE = (299, 299, 3)
 # Two unpadded 3x3 convolutions (one with stride 2) and four "same" poolings:
 # 71 is the smallest input that keras.applications.Xception accepts as well.
 XCEPTION_MIN_SIZE = 71
 MOBILENET_SHAPE = (224, 224, 3)
+MAX_MIDDLE_BLOCKS = 64  # blocks of Xception's middle flow (8 in the paper)
+MAX_ALPHA = 4.0  # MobileNet's width multiplier (0.25 to 1 in the paper)
+MAX_DEPTH_MULTIPLIER = 8  # depthwise channels out per channel in (1 in the paper)
+MAX_RELU_CAP = 1000.0  # the cap of a capped ReLU (6 in MobileNet)
 # MobileNet v1 body: (pointwise filters, stride) of its 13 depthwise separable blocks.
 MOBILENET_BLOCKS = (
     (64, 1),
@@ -68,10 +77,11 @@ def separable_conv_cost(
         section 3.1.
 
     Args:
-        input_shape: `(height, width, channels)` of the input.
-        filters: Number of output channels.
-        kernel_size: Kernel height and width.
-        strides: Stride of the (depthwise) convolution.
+        input_shape: `(height, width, channels)` of the input: height and
+            width in [1, 8192], channels in [1, 8192].
+        filters: Number of output channels, in [1, 8192].
+        kernel_size: Kernel height and width, in [1, 31].
+        strides: Stride of the (depthwise) convolution, in [1, 8].
         padding: `"same"` or `"valid"` (of the standard and the depthwise
             convolution).
         use_bias: Whether each convolution has biases (Xception and MobileNet
@@ -89,7 +99,7 @@ def separable_conv_cost(
     Introduced in: book/10_xception_mobilenet.ipynb
     """
     options = dict(strides=strides, padding=padding, use_bias=use_bias)
-    standard = conv_cost(input_shape, filters, kernel_size, **options)
+    standard = conv_cost(input_shape, filters, kernel_size, **options)  # checks every argument
     depthwise = conv_cost(input_shape, filters, kernel_size, depthwise=True, **options)
     height, width, channels = input_shape
     pointwise_input = (  # the depthwise convolution's output
@@ -122,15 +132,18 @@ def depthwise_separable_conv(
     in between: that is Keras's `SeparableConv2D` layer.
 
     Args:
-        x: Input tensor `(batch, height, width, channels)`.
-        filters: Number of output channels (filters of the 1x1 convolution).
-        kernel_size: Kernel size of the depthwise convolution.
+        x: Input Keras tensor `(batch, height, width, channels)`.
+        filters: Number of output channels (filters of the 1x1 convolution),
+            an integer in [1, 8192].
+        kernel_size: Kernel size of the depthwise convolution, in [1, 31].
         strides: Stride of the depthwise convolution (1 or 2).
-        depth_multiplier: Depthwise output channels per input channel.
-        max_value: Cap of the ReLU (6 in MobileNet); `None` for a plain ReLU.
+        depth_multiplier: Depthwise output channels per input channel, an
+            integer in [1, 8].
+        max_value: Cap of the ReLU (6 in MobileNet), a number in (0, 1000];
+            `None` for a plain ReLU.
         name: Prefix of the layer names `{name}_pad`, `{name}_dw`,
             `{name}_dw_bn`, `{name}_dw_relu`, `{name}_pw`, `{name}_pw_bn`,
-            `{name}_pw_relu`.
+            `{name}_pw_relu` (a non-empty string without `/`).
 
     Returns:
         Tensor `(batch, height / strides, width / strides, filters)`.
@@ -142,10 +155,15 @@ def depthwise_separable_conv(
 
     Introduced in: book/10_xception_mobilenet.ipynb
     """
-    check_positive_int("filters", filters)
-    check_positive_int("kernel_size", kernel_size)
-    check_choice("strides", strides, (1, 2))
-    check_positive_int("depth_multiplier", depth_multiplier)
+    check_tensor("x", x)
+    filters = check_filters("filters", filters)
+    kernel_size = check_kernel_size("kernel_size", kernel_size)
+    strides = validation.check_int("strides", strides, 1, 2)
+    depth_multiplier = check_count("depth_multiplier", depth_multiplier, MAX_DEPTH_MULTIPLIER)
+    max_value = validation.optional(
+        validation.check_float, "max_value", max_value, 0.0, MAX_RELU_CAP, low_inclusive=False
+    )
+    check_name(name)
     if strides == 1:
         padding = "same"
     else:
@@ -221,17 +239,22 @@ def xception(
         weights: `None` (random initialisation) or `"imagenet"` (download the
             weights of `keras.applications.Xception` and copy them in; needs
             the defaults of `num_classes`, `input_shape` and `middle_blocks`).
-        input_shape: `(height, width, channels)`, at least 71x71; `None`
-            height and width are allowed.
-        num_classes: Number of output classes.
+        input_shape: `(height, width, channels)`, at least 71x71 (and at
+            most 8192x8192); `None` height and width are allowed.
+        num_classes: Number of output classes, an integer in [1, 100,000].
         pooling: With `include_top=False`: `None`, `"avg"` or `"max"`.
-        middle_blocks: Number of blocks of the middle flow (8 in the paper).
-        classifier_activation: Activation of `predictions`; `None` returns
-            logits.
-        name: Name of the model.
+        middle_blocks: Number of blocks of the middle flow (8 in the
+            paper), an integer in [1, 64].
+        classifier_activation: Activation of `predictions` (a Keras
+            activation name or a function); `None` returns logits.
+        name: Name of the model (a non-empty string without `/`).
 
     Returns:
         A `keras.Model`.
+
+    Raises:
+        coursepkg.downloads.DownloadError: with `weights="imagenet"`, when the
+            weight file cannot be downloaded (checked before building).
 
     Example:
         >>> xception().count_params()
@@ -239,15 +262,28 @@ def xception(
 
     Introduced in: book/10_xception_mobilenet.ipynb
     """
+    include_top, pooling, classifier_activation = check_head(
+        include_top, pooling, classifier_activation
+    )
+    input_shape = check_input_shape(
+        input_shape, min_size=XCEPTION_MIN_SIZE, allow_unknown_size=True
+    )
+    num_classes = check_num_classes(num_classes)
+    middle_blocks = check_count("middle_blocks", middle_blocks, MAX_MIDDLE_BLOCKS)
+    check_name(name)
     check_imagenet_arguments(weights, include_top, num_classes, input_shape, XCEPTION_SHAPE)
-    check_input_shape(input_shape, min_size=XCEPTION_MIN_SIZE, allow_unknown_size=True)
-    check_positive_int("num_classes", num_classes)
-    check_choice("pooling", pooling, POOLING_CHOICES)
-    check_positive_int("middle_blocks", middle_blocks)
     if weights == "imagenet" and middle_blocks != 8:
         raise ValueError(
             "Expected `middle_blocks=8` with `weights='imagenet'`. "
             f"Received: middle_blocks={middle_blocks}"
+        )
+    reference = None
+    if weights == "imagenet":  # downloaded before building ours: offline, this fails at once
+        reference = imagenet_reference(
+            keras.applications.Xception,
+            include_top=include_top,
+            input_shape=input_shape,
+            classifier_activation=None,
         )
 
     inputs = keras.Input(shape=input_shape, name="image")  # (batch, 299, 299, 3)
@@ -303,15 +339,7 @@ def xception(
     else:
         x = global_pooling(x, pooling)
     model = keras.Model(inputs, x, name=name)
-    if weights == "imagenet":
-        load_imagenet_weights(
-            model,
-            keras.applications.Xception,
-            include_top=include_top,
-            input_shape=input_shape,
-            classifier_activation=None,
-        )
-    return model
+    return model if reference is None else copy_weights(reference, model)
 
 
 def mobilenet(
@@ -346,21 +374,25 @@ def mobilenet(
             weights of `keras.applications.MobileNet` and copy them in; needs
             `alpha` in {0.25, 0.5, 0.75, 1.0}, `depth_multiplier=1`, and
             `num_classes=1000` with a 224x224x3 input when `include_top=True`).
-        input_shape: `(height, width, channels)`, at least 32x32; `None`
-            height and width are allowed.
-        num_classes: Number of output classes.
+        input_shape: `(height, width, channels)`, at least 32x32 (and at
+            most 8192x8192); `None` height and width are allowed.
+        num_classes: Number of output classes, an integer in [1, 100,000].
         pooling: With `include_top=False`: `None`, `"avg"` or `"max"`.
-        alpha: Width multiplier: every layer has `int(filters * alpha)`
-            filters (the paper's alpha).
+        alpha: Width multiplier, a number in (0, 4]: every layer has
+            `int(filters * alpha)` filters, at least 1 (the paper's alpha).
         depth_multiplier: Resolution multiplier of the depthwise
-            convolutions (channels out per channel in).
-        dropout_rate: Dropout before the classifier.
-        classifier_activation: Activation of `predictions`; `None` returns
-            logits.
-        name: Name of the model.
+            convolutions (channels out per channel in), an integer in [1, 8].
+        dropout_rate: Dropout before the classifier, a number in [0, 1).
+        classifier_activation: Activation of `predictions` (a Keras
+            activation name or a function); `None` returns logits.
+        name: Name of the model (a non-empty string without `/`).
 
     Returns:
         A `keras.Model`.
+
+    Raises:
+        coursepkg.downloads.DownloadError: with `weights="imagenet"`, when the
+            weight file cannot be downloaded (checked before building).
 
     Example:
         >>> mobilenet().count_params()
@@ -368,30 +400,41 @@ def mobilenet(
 
     Introduced in: book/10_xception_mobilenet.ipynb
     """
+    include_top, pooling, classifier_activation = check_head(
+        include_top, pooling, classifier_activation
+    )
+    input_shape = check_input_shape(input_shape, min_size=32, allow_unknown_size=True)
+    num_classes = check_num_classes(num_classes)
+    alpha = validation.check_float("alpha", alpha, 0.0, MAX_ALPHA, low_inclusive=False)
+    depth_multiplier = check_count("depth_multiplier", depth_multiplier, MAX_DEPTH_MULTIPLIER)
+    dropout_rate = check_rate("dropout_rate", dropout_rate)
+    check_name(name)
     check_imagenet_arguments(weights, include_top, num_classes, input_shape, MOBILENET_SHAPE)
-    check_input_shape(input_shape, min_size=32, allow_unknown_size=True)
-    check_positive_int("num_classes", num_classes)
-    check_choice("pooling", pooling, POOLING_CHOICES)
-    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or alpha <= 0:
-        raise ValueError(f"Expected `alpha` to be a positive number. Received: alpha={alpha!r}")
-    check_positive_int("depth_multiplier", depth_multiplier)
-    check_rate("dropout_rate", dropout_rate)
     if weights == "imagenet" and (alpha not in (0.25, 0.5, 0.75, 1.0) or depth_multiplier != 1):
         raise ValueError(
             "Expected `alpha` in (0.25, 0.5, 0.75, 1.0) and `depth_multiplier=1` with "
             f"`weights='imagenet'`. Received: alpha={alpha}, depth_multiplier={depth_multiplier}"
         )
+    reference = None
+    if weights == "imagenet":  # downloaded before building ours: offline, this fails at once
+        reference = imagenet_reference(
+            keras.applications.MobileNet,
+            include_top=include_top,
+            input_shape=input_shape,
+            alpha=alpha,
+            classifier_activation=None,
+        )
 
     inputs = keras.Input(shape=input_shape, name="image")  # (batch, 224, 224, 3)
-    x = layers.Conv2D(int(32 * alpha), 3, strides=2, padding="same", use_bias=False, name="conv1")(
-        inputs
-    )  # (batch, 112, 112, 32)
+    x = layers.Conv2D(
+        max(1, int(32 * alpha)), 3, strides=2, padding="same", use_bias=False, name="conv1"
+    )(inputs)  # (batch, 112, 112, 32)
     x = layers.BatchNormalization(name="conv1_bn")(x)
     x = layers.ReLU(6.0, name="conv1_relu")(x)
     for block_index, (filters, strides) in enumerate(MOBILENET_BLOCKS, start=1):
         x = depthwise_separable_conv(
             x,
-            int(filters * alpha),
+            max(1, int(filters * alpha)),
             strides=strides,
             depth_multiplier=depth_multiplier,
             name=f"block{block_index}",
@@ -407,13 +450,4 @@ def mobilenet(
     else:
         x = global_pooling(x, pooling)
     model = keras.Model(inputs, x, name=name)
-    if weights == "imagenet":
-        load_imagenet_weights(
-            model,
-            keras.applications.MobileNet,
-            include_top=include_top,
-            input_shape=input_shape,
-            alpha=alpha,
-            classifier_activation=None,
-        )
-    return model
+    return model if reference is None else copy_weights(reference, model)
