@@ -68,10 +68,12 @@ BACKEND_INDEPENDENT := test_book test_grading test_downloads test_data test_audi
 # Lint; the package tests and every chapter under nbmake (fast mode, strict checks; the
 # chapters' outputs are kept in the book's execution cache) under TensorFlow; the package
 # tests again under JAX, but for the `slow` ones (big models, the grader) and the modules of
-# BACKEND_INDEPENDENT, which run no backend-specific code of ours.
+# BACKEND_INDEPENDENT, which run no backend-specific code of ours. The chapters, the longest
+# items, are collected first, so the short tests fill both workers at the end; --durations
+# prints the slowest items of each phase.
 test: lint
 	$(call cache_mode,1)
-	KERAS_BACKEND=tensorflow COURSEPKG_FAST=1 COURSEPKG_EXECUTION_CACHE=$(abspath $(CACHE)) $(BIN)/python -m pytest -n $(JOBS) --durations=25 -m "not chapters" --nbmake --nbmake-timeout=600 tests book
+	KERAS_BACKEND=tensorflow COURSEPKG_FAST=1 COURSEPKG_EXECUTION_CACHE=$(abspath $(CACHE)) $(BIN)/python -m pytest -n $(JOBS) --durations=25 -m "not chapters" --nbmake --nbmake-timeout=600 book tests
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(JOBS) --durations=15 -m "not slow and not chapters" \
 		$(foreach module,$(BACKEND_INDEPENDENT),--ignore=tests/$(module).py) tests
 

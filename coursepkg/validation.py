@@ -261,8 +261,6 @@ def check_array(
 ) -> np.ndarray:
     """A numeric array: real (or integer) values, a given number of axes, finite, non-empty.
 
-    Introduced in: book/16_sound.ipynb (the hardening of every public function, issue 16).
-
     Args:
         name: the argument's name, for the message.
         value: an array-like (a NumPy array, a list of numbers, a tensor).
@@ -322,8 +320,6 @@ def check_array(
 
 def check_shape(name: str, value, length: int | Iterable[int] | None = None, low: int = 1, high: int = 100_000) -> tuple[int, ...]:
     """A tuple of integers (sizes, a kernel size, an input shape), each in ``[low, high]``.
-
-    Introduced in: book/16_sound.ipynb (the hardening of every public function, issue 16).
 
     Args:
         name: the argument's name, for the message.

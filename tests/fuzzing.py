@@ -10,6 +10,10 @@ and requires a ``TypeError`` or ``ValueError`` whose message names that argument
 test, with the smallest example Hypothesis can find: a silent result, an internal error
 (``IndexError``, ``zlib.error``, ``AttributeError``, ...), or an error naming nothing.
 
+Before Hypothesis draws, every fuzzed argument is tried with each canonical bad value of its
+kind (:data:`CANONICAL`: ``"no"`` and ``0`` for a boolean, NaN and 10**12 for a number, an empty
+and a complex array, ...), as explicit examples, so no argument escapes the common mistakes.
+
 Every parameter of every case is either fuzzed or listed in ``Case.skip`` with a reason;
 tests/test_fuzz_coverage.py checks that, and that every public name of every module has a
 case or a reason to have none, so a new function cannot escape.
@@ -27,7 +31,7 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 # Every upper bound of the package is below this; every lower bound above its negative.
@@ -107,6 +111,28 @@ KINDS: dict[str, st.SearchStrategy] = {
 }  # fmt: skip
 
 
+# Canonical bad values of each kind, tried for *every* fuzzed argument as explicit examples before
+# Hypothesis draws its own, so no argument is left untried with the mistakes users make most.
+CANONICAL: dict[str, list] = {
+    "bool": ["no", "False", 0, 1, 1.0, None],
+    "int": ["3", 2.5, math.nan, math.inf, True, ABSURD, -ABSURD, 1j, None, [3]],
+    "seed": ["3", 2.5, math.nan, True, 10 * ABSURD, -1, 1j],
+    "float": ["0.5", math.nan, math.inf, -math.inf, 1e300, -1e300, 1j, True, None, [0.5]],
+    "choice": [3, None, "", "no-such-option", b"x", ["x"]],
+    "text": [3, None, b"x", "x" * 100_001],
+    "array": ["abc", np.array(["a"]), np.ones((4, 4)) + 1j, [[1.0], [2.0, 3.0]], np.ones((4, 4), bool)],
+    "data": [
+        "abc", np.array(["a"]), np.ones((4, 4)) + 1j, [[1.0], [2.0, 3.0]], np.ones((4, 4), bool),
+        np.array([]), np.zeros((2, 0, 3)), np.full((4, 4), np.nan), np.full((4, 4), np.inf),
+    ],
+    "labels": ["abc", np.array([0.5, 1.5]), np.array([-1, 0]), np.array([ABSURD, 0]), np.ones(2) + 1j],
+    "shape": ["abc", math.nan, True, None, (), (0, 3), (-1, 3), (ABSURD, ABSURD), (3.5, 3), ("3", 3)],
+    "floats": ["abc", True, None, (math.nan, 1.0), (0.0, math.inf), ("a", "b"), (1e300, -1e300)],
+    "names": [3, 2.5, b"x", [3, 4], [None], ["no-such-layer-name"]],
+    "callable": [3, "model", [1, 2], np.zeros(3)],
+}  # fmt: skip
+
+
 @dataclasses.dataclass
 class Case:
     """How to fuzz one public callable.
@@ -119,13 +145,17 @@ class Case:
         kinds: the kind (a key of :data:`KINDS`) of arguments whose kind cannot be inferred
             from their default, or is inferred wrongly.
         skip: arguments not fuzzed, each with the reason.
-        examples: the number of Hypothesis examples (default: 6 per fuzzed argument, 12 to 60).
+        nullable: arguments for which ``None`` is valid although their default is not ``None``
+            (an argument whose default is ``None`` is nullable already).
+        examples: the number of Hypothesis examples (default: 6 per fuzzed argument, 12 to 60),
+            drawn after the canonical bad values of :data:`CANONICAL` for every argument.
     """
 
     function: Callable
     required: dict | Callable[[], dict] = dataclasses.field(default_factory=dict)
     kinds: dict[str, str] = dataclasses.field(default_factory=dict)
     skip: dict[str, str] = dataclasses.field(default_factory=dict)
+    nullable: tuple[str, ...] = ()
     examples: int | None = None
 
     @property
@@ -181,8 +211,8 @@ def infer_kind(parameter: inspect.Parameter) -> str | None:
     return None
 
 
-def _nullable(parameter: inspect.Parameter) -> bool:
-    return parameter.default is None
+def _nullable(case: Case, parameter: inspect.Parameter) -> bool:
+    return parameter.default is None or parameter.name in case.nullable
 
 
 def names_argument(message: str, name: str) -> bool:
@@ -223,11 +253,17 @@ def fuzz(case: Case) -> None:
 
     def bad_value(name: str) -> st.SearchStrategy:
         strategy = KINDS[kinds[name]]
-        if _nullable(parameters[name]):
+        if _nullable(case, parameters[name]):
             strategy = strategy.filter(lambda value: value is not None)
         return strategy.map(lambda value, name=name: (name, value))
 
     strategy = st.sampled_from(sorted(kinds)).flatmap(bad_value)
+    canonical = [
+        (name, value)
+        for name in sorted(kinds)
+        for value in CANONICAL.get(kinds[name], [])
+        if not (value is None and _nullable(case, parameters[name]))
+    ]
 
     @settings(
         max_examples=examples,
@@ -242,6 +278,8 @@ def fuzz(case: Case) -> None:
         name, value = drawn
         rejects(case, name, value)
 
+    for drawn in canonical:
+        search = example(drawn)(search)
     search()
 
 

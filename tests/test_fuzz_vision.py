@@ -106,7 +106,8 @@ CASES = [
     Case(visualize.visualize_filter,
          lambda: {"model": fuzzing.tiny_classifier(), "layer_name": "conv", "filter_index": 0, "steps": 1},
          kinds={"model": "callable", "layer_name": "choice", "filter_index": "int", "image_size": "shape",
-                "preprocess": "callable", "value_range": "floats", "start": "data", "seed": "seed"}),
+                "preprocess": "callable", "value_range": "floats", "start": "data", "seed": "seed"},
+         nullable=("value_range",)),
     # coursepkg.style: the losses
     Case(style.gram_matrix, {"features": MAPS}, kinds={"features": "data"}),
     Case(style.style_loss, {"style_features": MAPS, "combination_features": MAPS},

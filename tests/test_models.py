@@ -221,6 +221,7 @@ def test_efficientnet_scaled_by_b1_coefficients_matches_keras_b1():
     assert [tuple(w.shape) for w in ours.weights] == [tuple(w.shape) for w in theirs.weights]
 
 
+@pytest.mark.slow  # a large model built for its counts and shapes, the same on every backend
 def test_convnext_tiny_without_top_matches_keras_applications():
     ours = convnext_tiny(include_top=False)
     theirs = keras.applications.ConvNeXtTiny(weights=None, include_top=False)
@@ -296,6 +297,7 @@ LECTURE_ALEXNET = [
 ]
 
 
+@pytest.mark.slow  # a large model built for its counts and shapes, the same on every backend
 def test_alexnet_matches_the_lecture_table_layer_by_layer():
     model = alexnet()
     rows = [
@@ -406,6 +408,7 @@ def test_googlenet_follows_table_1_of_the_paper():
         assert tuple(output_shape) == (None, size, size, channels)
 
 
+@pytest.mark.slow  # a large model built for its counts and shapes, the same on every backend
 def test_googlenet_parameter_count_without_auxiliary_classifiers():
     model = googlenet(aux_classifiers=False)
     assert len(model.outputs) == 1
