@@ -69,12 +69,12 @@ BACKEND_INDEPENDENT := test_book test_grading test_downloads test_data test_audi
 # chapters' outputs are kept in the book's execution cache) under TensorFlow; the package
 # tests again under JAX, but for the `slow` ones (big models, the grader) and the modules of
 # BACKEND_INDEPENDENT, which run no backend-specific code of ours. The chapters, the longest
-# items, are collected first, so the short tests fill both workers at the end; --durations
-# prints the slowest items of each phase.
+# items, are collected first, and an idle worker takes work queued for the other (worksteal),
+# so the short tests fill both workers at the end; --durations prints the slowest items.
 test: lint
 	$(call cache_mode,1)
-	KERAS_BACKEND=tensorflow COURSEPKG_FAST=1 COURSEPKG_EXECUTION_CACHE=$(abspath $(CACHE)) $(BIN)/python -m pytest -n $(JOBS) --durations=25 -m "not chapters" --nbmake --nbmake-timeout=600 book tests
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(JOBS) --durations=15 -m "not slow and not chapters" \
+	KERAS_BACKEND=tensorflow COURSEPKG_FAST=1 COURSEPKG_EXECUTION_CACHE=$(abspath $(CACHE)) $(BIN)/python -m pytest -n $(JOBS) --dist worksteal --durations=25 -m "not chapters" --nbmake --nbmake-timeout=600 book tests
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(JOBS) --dist worksteal --durations=15 -m "not slow and not chapters" \
 		$(foreach module,$(BACKEND_INDEPENDENT),--ignore=tests/$(module).py) tests
 
 # Grade every chapter's own solutions with the instructors' grader (about 10 minutes on
