@@ -53,7 +53,6 @@ METHODS = ("fgsm", "basic_iterative", "pgd")
 PROBABILITY_TOLERANCE = 1e-3  # how far a row of declared probabilities may sum from 1
 MAX_STEPS = 10_000
 MAX_BATCH_SIZE = 65_536
-MAX_SEED = 2**32 - 1
 MAX_CLASSES = 100_000  # the most classes a label may name (ImageNet-21k has 21,843)
 MAX_EPSILONS = 1000  # the most budgets of one accuracy curve
 # The largest L2 norm of a perturbation relative to the pixel range: that of one of at most
@@ -616,7 +615,7 @@ def _attack(method, model, images, labels, epsilon, *, output, pixel_range, batc
     pixel_range = classifier.pixel_range
     targeted = validation.check_bool("targeted", targeted)
     random_start = validation.check_bool("random_start", random_start)
-    seed = validation.check_int("seed", seed, low=0, high=MAX_SEED)
+    seed = validation.check_seed("seed", seed)
     labels = _check_labels("labels", labels, len(images))
     width = pixel_range[1] - pixel_range[0]
     if steps is None and method in ("bim", "illc"):  # Kurakin et al.'s rule
@@ -839,7 +838,7 @@ def _check_search(model, images, labels, method, norm, steps, seed, output, pixe
     if method == "basic_iterative" and norm != "linf":
         raise ValueError(f"Expected norm='linf' with {name}='basic_iterative'. Received: norm={norm!r}")
     steps = validation.check_int("steps", steps, low=1, high=MAX_STEPS)
-    seed = validation.check_int("seed", seed, low=0, high=MAX_SEED)
+    seed = validation.check_seed("seed", seed)
     return classifier, images, labels, method, norm, steps, seed
 
 

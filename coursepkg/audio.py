@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from coursepkg import downloads
+from coursepkg import downloads, validation
 from coursepkg.validation import check_array, check_choice, check_float, check_int, check_str
 
 FSDD_VERSION = "v1.0.10"
@@ -154,7 +154,6 @@ _MARKER = ".verified"
 _MANIFEST_FORMAT = 1
 _PARTIAL_PREFIX = ".partial-"
 _PARTIAL_MAX_AGE = 600.0  # seconds; a younger .partial-* folder may be another process's unpack
-_MAX_PATH_LENGTH = 4096
 _NOT_UNPACKED = "the recordings are not unpacked yet"
 
 
@@ -168,24 +167,13 @@ def _expected_names() -> list[str]:
     )
 
 
-def _check_path(name: str, value) -> pathlib.Path:
-    """A path given as a non-empty string or ``os.PathLike`` (not bytes), as a ``pathlib.Path``."""
-    if isinstance(value, os.PathLike):
-        value = os.fspath(value)
-    if not isinstance(value, str):
-        raise TypeError(
-            f"Expected `{name}` to be a path (a string or a pathlib.Path). Received: {name}={value!r:.80}"
-        )
-    return pathlib.Path(check_str(name, value, max_length=_MAX_PATH_LENGTH))
-
-
 def _origin(archive) -> str:
     """Where the archive comes from: ``archive`` (checked), ``$COURSEPKG_FSDD_ARCHIVE`` or GitHub."""
     if archive is None:
         return os.environ.get(FSDD_ARCHIVE_ENV_VAR, FSDD_URL)
     if isinstance(archive, str) and "://" in archive:
-        return check_str("archive", archive, max_length=_MAX_PATH_LENGTH)
-    return str(_check_path("archive", archive))
+        return check_str("archive", archive, max_length=validation.MAX_PATH_LENGTH)
+    return str(validation.check_path("archive", archive))
 
 
 def _check_wav(path: pathlib.Path) -> None:
@@ -243,7 +231,7 @@ def verify_recordings(folder: str | os.PathLike) -> int:
         ValueError: ``folder`` is not an existing folder, or a recording is
             missing, unexpected, truncated, or not mono 8 kHz WAV.
     """
-    path = _check_path("folder", folder)
+    path = validation.check_path("folder", folder)
     if not path.is_dir():
         raise ValueError(f"Expected `folder` to be an existing folder. Received: folder={str(path)!r}")
     try:

@@ -29,7 +29,6 @@ from coursepkg import validation
 from coursepkg.attacks import (
     MAX_BATCH_SIZE,
     MAX_CLASSES,
-    MAX_SEED,
     OUTPUTS,
     AttackResult,
     _check_labels,
@@ -146,7 +145,7 @@ def one_pixel(
     pixels = validation.check_int("pixels", pixels, low=1, high=100)
     maxiter = validation.check_int("maxiter", maxiter, low=1, high=10_000)
     popsize = validation.check_int("popsize", popsize, low=10, high=100_000)
-    seed = validation.check_int("seed", seed, low=0, high=MAX_SEED)
+    seed = validation.check_seed("seed", seed)
     label = validation.optional(validation.check_int, "label", label, 0, MAX_CLASSES - 1)
     target = validation.optional(validation.check_int, "target", target, 0, MAX_CLASSES - 1)
 
@@ -343,7 +342,7 @@ def train_substitute(
     epochs = validation.check_int("epochs", epochs, low=1, high=1000)
     learning_rate = validation.check_float("learning_rate", learning_rate, 0.0, 1.0, low_inclusive=False)
     batch_size = validation.check_int("batch_size", batch_size, low=1, high=MAX_BATCH_SIZE)
-    seed = validation.optional(validation.check_int, "seed", seed, low=0, high=MAX_SEED)
+    seed = validation.optional(validation.check_seed, "seed", seed)
     planned = len(images) * 2**rounds
     if planned > query_budget:
         raise ValueError(

@@ -22,8 +22,6 @@ from coursepkg import validation
 FAST_ENV_VAR = "COURSEPKG_FAST"
 DEFAULT_SEED = 42
 
-# Largest seed: Keras's set_random_seed hands it to NumPy, which takes 32-bit seeds.
-MAX_SEED = 2**32 - 1
 # Longest name of an environment variable read by env_flag.
 MAX_ENV_NAME = 256
 # Deepest nesting of a chapter setting given to scaled(): a tuple of tuples at most.
@@ -142,7 +140,7 @@ def seed_everything(seed: int = DEFAULT_SEED) -> int:
         TypeError: ``seed`` is not an integer (a float, a bool, a string).
         ValueError: ``seed`` is negative or too large.
     """
-    seed = validation.check_int("seed", seed, 0, MAX_SEED)
+    seed = validation.check_seed("seed", seed)
     import keras
 
     keras.utils.set_random_seed(seed)
@@ -231,7 +229,7 @@ def setup(seed: int = DEFAULT_SEED, precision: str = "float32") -> None:
             variable ``COURSEPKG_PRECISION`` can force a policy then). The
             printed device line names the policy in force.
     """
-    validation.check_int("seed", seed, 0, MAX_SEED)
+    validation.check_seed("seed", seed)
     from coursepkg.training import AUTO, PRECISION_POLICIES, configure_precision
 
     validation.check_choice("precision", precision, (AUTO, *PRECISION_POLICIES))

@@ -38,7 +38,6 @@ from coursepkg import downloads, validation
 MNIST_DIR_ENV_VAR = "COURSEPKG_MNIST_DIR"
 CIFAR10_ARCHIVE_ENV_VAR = "COURSEPKG_CIFAR10_ARCHIVE"
 
-MAX_SEED = 2**32 - 1  # NumPy's seeds
 MAX_SUBSET = 10_000_000  # largest `n_train`/`n_test` of ImageDataset.subset (more than any dataset here)
 MAX_SHAPES = 100_000  # largest `n_images` of make_shapes
 MAX_SHAPES_SIZE = 512  # largest `image_size` of make_shapes
@@ -107,7 +106,7 @@ class ImageDataset:
         """
         n_train = validation.optional(validation.check_int, "n_train", n_train, 1, MAX_SUBSET)
         n_test = validation.optional(validation.check_int, "n_test", n_test, 1, MAX_SUBSET)
-        seed = validation.check_int("seed", seed, 0, MAX_SEED)
+        seed = validation.check_seed("seed", seed)
         rng = np.random.default_rng(seed)
 
         def pick(x, y, n):
@@ -156,7 +155,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
             gzip stream, a wrong magic number, a header that announces more or fewer
             values than the file holds); the message names the file.
     """
-    path = downloads._check_path("path", path)
+    path = validation.check_path("path", path)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as handle:
@@ -263,7 +262,7 @@ def digits_as_mnist(seed: int = 0) -> ImageDataset:
     Args:
         seed: seed of the random split, an integer in [0, 2**32 - 1].
     """
-    seed = validation.check_int("seed", seed, 0, MAX_SEED)
+    seed = validation.check_seed("seed", seed)
     from skimage.transform import resize
     from sklearn.datasets import load_digits
 
@@ -315,7 +314,7 @@ def make_shapes(
     image_size = validation.check_int("image_size", image_size, 16, MAX_SHAPES_SIZE)
     channels = validation.check_choice("channels", validation.check_int("channels", channels, 1, 3), (1, 3))
     noise = validation.check_float("noise", noise, 0.0, 1.0)
-    seed = validation.check_int("seed", seed, 0, MAX_SEED)
+    seed = validation.check_seed("seed", seed)
     if n_images * image_size**2 * channels > MAX_SHAPES_VALUES:
         raise ValueError(
             f"Expected `n_images` * image_size**2 * channels to be at most {MAX_SHAPES_VALUES:,}. "
@@ -467,7 +466,7 @@ def read_cifar10_jpeg(
         >>> x_train.shape, x_test.shape
         ((50000, 32, 32, 3), (10000, 32, 32, 3))
     """
-    archive = downloads._check_path("archive", archive)
+    archive = validation.check_path("archive", archive)
     per_class = _check_pair("per_class", per_class, CIFAR10_PER_CLASS)
     found = {"train": {}, "test": {}}  # split -> {(label, file name): (32, 32, 3) image}
     with open(archive, "rb") as handle:
@@ -591,7 +590,7 @@ def load_cifar10_jpeg(
         OSError: the archive cannot be read.
         ValueError: its content is not CIFAR-10.
     """
-    archive = downloads._check_path("archive", archive)
+    archive = validation.check_path("archive", archive)
     per_class = _check_pair("per_class", per_class, CIFAR10_PER_CLASS)
     archive_sha256 = downloads.file_hash(archive)  # about 0.1 s for the 20 MB archive
     cache = downloads.cache_dir() / "datasets" / CIFAR10_JPEG_CACHE

@@ -38,7 +38,6 @@ import numpy as np
 
 from coursepkg import validation
 from coursepkg.plotting import WRONG_COLOUR
-from coursepkg.training import _widen_low_precision
 
 POOLINGS = ("avg", "max", "flatten")
 METRICS = ("l2", "l1", "cosine")
@@ -67,7 +66,7 @@ def _array(name: str, value, ndim: int, what: str, finite: bool = True) -> np.nd
         ValueError: wrong rank, an empty axis, or a non-finite value.
     """
     array = validation.check_array(
-        name, _widen_low_precision(value), dtype="number", allow_empty=True, finite=False
+        name, value, dtype="number", allow_empty=True, finite=False
     )
     if array.ndim != ndim or 0 in array.shape:
         raise ValueError(
@@ -775,7 +774,7 @@ def plot_retrieval(
 def _images(name: str, value) -> np.ndarray:
     """Images ``(n, height, width)`` from ``(n, height, width[, 1 or 3])``, integers or finite floats."""
     array = validation.check_array(
-        name, _widen_low_precision(value), dtype="number", allow_empty=True, finite=False
+        name, value, dtype="number", allow_empty=True, finite=False
     )
     shape = array.shape
     if array.ndim == 4 and array.shape[-1] == 1:

@@ -27,7 +27,7 @@ TIMEOUT_ENV_VAR = "COURSEPKG_DOWNLOAD_TIMEOUT"  # seconds a connection may stay 
 DEFAULT_TIMEOUT = 60.0
 MAX_TIMEOUT = 3600.0
 RETRIES = 2  # further attempts after a timeout or a dropped connection (not after "no network")
-MAX_PATH_LENGTH = 4096  # characters of a path argument (Linux's PATH_MAX)
+MAX_PATH_LENGTH = validation.MAX_PATH_LENGTH  # characters of a path argument (Linux's PATH_MAX)
 MAX_NAME_LENGTH = 255  # characters of a file name (most file systems' limit)
 URL_SCHEMES = ("https", "http", "ftp", "file")  # what Keras's get_file (urllib) can fetch
 HASH_ALGORITHMS = ("sha256", "md5")
@@ -43,35 +43,13 @@ class DataFileError(ValueError):
     where an environment variable says it is. The message names the file and what to do."""
 
 
-def _received(name: str, value) -> str:
-    text = repr(value)
-    return f"Received: {name}={text if len(text) <= 80 else text[:77] + '...'}"
-
-
-def _check_path(name: str, value) -> pathlib.Path:
-    """A file path (a ``str`` or ``os.PathLike``): non-empty, at most 4,096 characters, no NUL byte.
-
-    Whether the file exists is not checked here: opening it says so (``FileNotFoundError``).
-    """
-    if isinstance(value, (str, os.PathLike)):
-        text = os.fspath(value)
-        if isinstance(text, str):
-            if not text or len(text) > MAX_PATH_LENGTH or "\0" in text:
-                raise ValueError(
-                    f"Expected `{name}` to be a file path: non-empty, at most {MAX_PATH_LENGTH:,} "
-                    f"characters, without NUL bytes. {_received(name, value)}"
-                )
-            return pathlib.Path(text)
-    raise TypeError(f"Expected `{name}` to be a file path (str or pathlib.Path). {_received(name, value)}")
-
-
 def _check_hash(name: str, value) -> str:
     """A hex digest: 64 digits (SHA-256) or 32 (MD5), the two Keras's ``get_file`` checks."""
     validation.check_str(name, value, max_length=64)
     if len(value) not in (32, 64) or any(char not in "0123456789abcdefABCDEF" for char in value):
         raise ValueError(
             f"Expected `{name}` to be a SHA-256 (64 hex digits) or MD5 (32 hex digits) hash. "
-            f"{_received(name, value)}"
+            f"{validation.received(name, value)}"
         )
     return value.lower()
 
@@ -138,7 +116,7 @@ def download_timeout() -> float:
 def _check_cache_subdir(cache_subdir) -> str:
     """A relative folder inside the cache: no absolute path, no ``..``, at most 4,096 characters."""
     if not isinstance(cache_subdir, str):
-        raise TypeError(f"Expected `cache_subdir` to be a folder name. {_received('cache_subdir', cache_subdir)}")
+        raise TypeError(f"Expected `cache_subdir` to be a folder name. {validation.received('cache_subdir', cache_subdir)}")
     parts = pathlib.PurePath(cache_subdir).parts
     if (
         not cache_subdir.strip()
@@ -150,7 +128,7 @@ def _check_cache_subdir(cache_subdir) -> str:
     ):
         raise ValueError(
             "Expected `cache_subdir` to be a folder inside the Keras cache (relative, without '..'). "
-            f"{_received('cache_subdir', cache_subdir)}"
+            f"{validation.received('cache_subdir', cache_subdir)}"
         )
     return cache_subdir
 
@@ -158,7 +136,7 @@ def _check_cache_subdir(cache_subdir) -> str:
 def _check_file_name(name: str, value) -> str:
     """A plain file name: no folder, not ``.`` or ``..``, at most 255 characters, no NUL byte."""
     if not isinstance(value, str):
-        raise TypeError(f"Expected `{name}` to be a plain file name (a string). {_received(name, value)}")
+        raise TypeError(f"Expected `{name}` to be a plain file name (a string). {validation.received(name, value)}")
     if (
         not value.strip()
         or len(value) > MAX_NAME_LENGTH
@@ -167,7 +145,7 @@ def _check_file_name(name: str, value) -> str:
     ):
         raise ValueError(
             f"Expected `{name}` to be a plain file name of at most {MAX_NAME_LENGTH} characters, "
-            f"without '/'. {_received(name, value)}"
+            f"without '/'. {validation.received(name, value)}"
         )
     return value
 
@@ -179,7 +157,7 @@ def _check_url(name: str, value) -> str:
     if not separator or scheme.lower() not in URL_SCHEMES or not rest.strip() or any(c.isspace() for c in value):
         raise ValueError(
             f"Expected `{name}` to be a URL starting with one of "
-            f"{', '.join(s + '://' for s in URL_SCHEMES)}. {_received(name, value)}"
+            f"{', '.join(s + '://' for s in URL_SCHEMES)}. {validation.received(name, value)}"
         )
     return value
 
@@ -365,7 +343,7 @@ def file_hash(path: str | os.PathLike, algorithm: str = "sha256") -> str:
         TypeError, ValueError: a bad ``path`` or ``algorithm``.
         OSError: the file cannot be read (``FileNotFoundError`` when it does not exist).
     """
-    path = _check_path("path", path)
+    path = validation.check_path("path", path)
     validation.check_choice("algorithm", algorithm, HASH_ALGORITHMS)
     digest = hashlib.new(algorithm)
     with open(path, "rb") as handle:
@@ -408,7 +386,7 @@ def sha256_of_arrays(*arrays) -> str:
 
 def _check_arrays_to_store(arrays) -> None:
     if not isinstance(arrays, dict) or not arrays:
-        raise TypeError(f"Expected `arrays` to be a non-empty dict of NumPy arrays. {_received('arrays', arrays)}")
+        raise TypeError(f"Expected `arrays` to be a non-empty dict of NumPy arrays. {validation.received('arrays', arrays)}")
     for name, array in arrays.items():
         if (
             not isinstance(name, str)
@@ -442,7 +420,7 @@ def save_npz_atomically(path: str | os.PathLike, arrays: dict) -> None:
     """
     import numpy as np
 
-    path = _check_path("path", path)
+    path = validation.check_path("path", path)
     _check_arrays_to_store(arrays)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

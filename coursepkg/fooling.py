@@ -24,7 +24,6 @@ from coursepkg import validation
 from coursepkg.attacks import (
     MAX_BATCH_SIZE,
     MAX_CLASSES,
-    MAX_SEED,
     MAX_STEPS,
     as_classifier,
     check_attack,
@@ -138,7 +137,7 @@ def fooling_image(
     width = pixel_range[1] - pixel_range[0]
     step_size = 2 * width / 255 if step_size is None else step_size
     step_size = validation.check_float("step_size", step_size, 0.0, width)
-    seed = validation.check_int("seed", seed, low=0, high=MAX_SEED)
+    seed = validation.check_seed("seed", seed)
     images = np.random.default_rng(seed).uniform(*pixel_range, size=(len(targets), *shape)).astype(np.float32)
     classifier._log_probabilities(images[:1])  # the declaration checked, the classes counted
     targets = validation.check_labels("target_class", targets, len(targets), classifier.classes)
@@ -318,7 +317,7 @@ def universal_perturbation(
     deepfool_steps = validation.check_int("deepfool_steps", deepfool_steps, low=1, high=1000)
     candidates = validation.check_int("candidates", candidates, low=2, high=1000)
     overshoot = validation.check_float("overshoot", overshoot, 0.0, 1.0)
-    seed = validation.check_int("seed", seed, low=0, high=MAX_SEED)
+    seed = validation.check_seed("seed", seed)
 
     clean = classifier._log_probabilities(images)  # (n, classes)
     ranked = np.argsort(-clean, axis=1)[:, : min(candidates, classifier.classes)]

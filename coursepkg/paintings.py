@@ -48,7 +48,6 @@ BASE_URL = f"https://raw.githubusercontent.com/{REPOSITORY}/{COMMIT}/images/"
 CACHE_SUBDIR = "datasets/neural_artistic_style"  # inside Keras's cache (~/.keras or $KERAS_HOME)
 MAX_SIDE = 4096  # largest `max_side` accepted
 TEXTURE_MIN_SIDE = 16  # smallest side of generated_texture (and smallest `max_side`)
-MAX_SEED = 2**32 - 1  # NumPy's seeds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -303,7 +302,7 @@ def generated_texture(kind: str, size: tuple[int, int] = (448, 576), seed: int =
     validation.check_str("kind", kind, max_length=100)
     validation.check_choice("kind", kind, TEXTURES)
     height, width = validation.check_shape("size", size, length=2, low=TEXTURE_MIN_SIDE, high=MAX_SIDE)
-    seed = validation.check_int("seed", seed, low=0, high=MAX_SEED)
+    seed = validation.check_seed("seed", seed)
     rng = np.random.default_rng(seed)
     rows, columns = np.mgrid[0:height, 0:width].astype(float)
     if kind == "swirls":

@@ -65,7 +65,6 @@ import numpy as np
 
 from coursepkg import downloads, validation
 from coursepkg.data import CIFAR10_CLASSES
-from coursepkg.training import _widen_low_precision
 
 WEIGHTS_DIR_ENV_VAR = "COURSEPKG_WEIGHTS_DIR"
 CLASS_INDEX_ENV_VAR = "COURSEPKG_IMAGENET_CLASS_INDEX"
@@ -478,7 +477,7 @@ def _without_side_effects(preprocess: Callable) -> Callable:
 
     def preprocess_input(images, data_format=None):
         if not _is_tensor(images):  # NumPy or lists: checked, and copied
-            images = validation.check_array("images", _widen_low_precision(images), dtype="number")
+            images = validation.check_array("images", images, dtype="number")
             images = images.copy()
         return preprocess(images, data_format=data_format)
 
@@ -519,7 +518,7 @@ def _predictions(preds, classes: int) -> np.ndarray:
     import keras
 
     scores = keras.ops.convert_to_numpy(preds) if _is_tensor(preds) else preds
-    scores = validation.check_array("preds", _widen_low_precision(scores), dtype="number")
+    scores = validation.check_array("preds", scores, dtype="number")
     if scores.ndim != 2 or scores.shape[1] != classes:
         raise ValueError(
             f"Expected `preds` to be a batch of predictions of shape (samples, {classes}). "
@@ -814,7 +813,7 @@ def scale_to_unit(images):
         ValueError: an empty array, NaN or infinite values.
     """
     if not _is_tensor(images):
-        array = validation.check_array("images", _widen_low_precision(images), dtype="number")
+        array = validation.check_array("images", images, dtype="number")
         return array.astype(np.float32) / np.float32(255.0)
     import keras
 

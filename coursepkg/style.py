@@ -669,7 +669,7 @@ class StyleTransfer:
             float32 ``(height, width, 3)`` in [0, 1].
         """
         noise = validation.check_float("noise", noise, 0.0, 1.0)
-        seed = validation.check_int("seed", seed, low=0, high=2**32 - 1)
+        seed = validation.check_seed("seed", seed)
         random = np.random.default_rng(seed).random(self.content_image.shape, dtype=np.float32)
         return ((1.0 - noise) * self.content_image + noise * random).astype(np.float32)
 
@@ -937,7 +937,7 @@ def deep_dream(
     octaves = validation.check_int("octaves", octaves, low=1, high=10)
     octave_scale = validation.check_float("octave_scale", octave_scale, 1.0, 4.0)
     jitter = validation.check_int("jitter", jitter, low=0, high=MAX_JITTER)
-    seed = validation.check_int("seed", seed, low=0, high=2**32 - 1)
+    seed = validation.check_seed("seed", seed)
     jit_compile = _check_jit_compile(jit_compile)
     if layer_weights is None:
         weights = (1.0,) * len(layer_names)

@@ -68,7 +68,6 @@ MAX_BATCH_SIZE = 65_536  # the largest batches of the literature (LARS on ImageN
 MAX_EPOCHS = 10_000
 MAX_STEPS = 1_000_000  # steps per epoch
 MAX_STEPS_PER_EXECUTION = 10_000
-MAX_SEED = 2**32 - 1  # NumPy's and tf.random's usual range of seeds
 MAX_SCALE = 65_536.0  # a factor on pixel values (e.g. 1 / 65535 for 16-bit images, 255 for [0, 1])
 MAX_AUGMENTERS = 100
 MAX_EXAMPLE_AXES = 6  # (n, frames, height, width, channels) and one more
@@ -538,7 +537,7 @@ def make_dataset(
     y = _as_labels(y, x)
     batch_size = validation.check_int("batch_size", batch_size, 1, MAX_BATCH_SIZE)
     shuffle = validation.check_bool("shuffle", shuffle)
-    seed = validation.check_int("seed", seed, 0, MAX_SEED)
+    seed = validation.check_seed("seed", seed)
     augmenters = _as_augmenters(augment)
     divisor, factor = _scaling(scale, x.dtype)
     repeat = validation.check_bool("repeat", repeat)
@@ -613,7 +612,7 @@ def _as_examples(name: str, value) -> np.ndarray:
     Kept in its own dtype (uint8 images stay uint8); NaN and infinities are
     looked for in slices, so that no mask of the whole array is made.
     """
-    array = validation.check_array(name, _widen_low_precision(value), dtype="number", finite=False)
+    array = validation.check_array(name, value, dtype="number", finite=False)
     if not 1 <= array.ndim <= MAX_EXAMPLE_AXES:
         raise ValueError(
             f"Expected `{name}` to be an array of examples (n, ...) with 1 to {MAX_EXAMPLE_AXES} "
@@ -621,17 +620,6 @@ def _as_examples(name: str, value) -> np.ndarray:
         )
     _check_finite(name, array)
     return array
-
-
-def _widen_low_precision(value):
-    """A NumPy array of bfloat16 or float8 (``ml_dtypes``) as float32; anything else unchanged.
-
-    ``model.predict`` returns bfloat16 arrays under the ``"mixed_bfloat16"``
-    policy; NumPy does not count them as floats, so the checks would refuse them.
-    """
-    if isinstance(value, np.ndarray) and value.dtype.name.startswith(("bfloat", "float8")):
-        return value.astype(np.float32)
-    return value
 
 
 def _check_finite(name: str, array: np.ndarray) -> None:
@@ -669,7 +657,7 @@ def _as_labels(y, x: np.ndarray, x_name: str = "x", y_name: str = "y"):
 
 def _as_label_array(labels, x: np.ndarray, x_name: str, argument: str) -> np.ndarray:
     labels = validation.check_array(
-        argument, _widen_low_precision(labels), dtype="number", allow_empty=True, finite=False
+        argument, labels, dtype="number", allow_empty=True, finite=False
     )
     if labels.ndim < 1 or len(labels) != len(x):
         raise ValueError(
@@ -858,7 +846,7 @@ def fit(
         "validation_split", validation_split, 0.0, 1.0, high_inclusive=False
     )
     shuffle = validation.check_bool("shuffle", shuffle)
-    seed = validation.check_int("seed", seed, 0, MAX_SEED)
+    seed = validation.check_seed("seed", seed)
     augmenters = _as_augmenters(augment)
     scaling = _scaling(scale, x.dtype)
     jit_compile = _auto_or("jit_compile", jit_compile, "True or False", validation.check_bool)

@@ -26,25 +26,28 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+import pathlib
 from collections.abc import Iterable
 
 import numpy as np
 
 
-def _received(name: str, value) -> str:
+def received(name: str, value) -> str:
+    """The end of every message: ``Received: name=<repr of value, at most 80 characters>``."""
     text = repr(value)
     if len(text) > 80:
         text = text[:77] + "..."
     return f"Received: {name}={text}"
 
 
-# Low-precision floats that NumPy does not count as floating (ml_dtypes' bfloat16, the output
-# of a model under mixed_bfloat16): read as float32.
-_WIDENED_DTYPES = ("bfloat16", "float8_e4m3fn", "float8_e5m2")
+# Low-precision floats that NumPy does not count as floating (ml_dtypes' bfloat16 and float8
+# types, the output of a model under mixed_bfloat16): read as float32.
+_WIDENED_DTYPE_PREFIXES = ("bfloat", "float8")
 
 
 def _widen(array: np.ndarray) -> np.ndarray:
-    return array.astype(np.float32) if array.dtype.name in _WIDENED_DTYPES else array
+    return array.astype(np.float32) if array.dtype.name.startswith(_WIDENED_DTYPE_PREFIXES) else array
 
 
 def check_bool(name: str, value) -> bool:
@@ -55,7 +58,7 @@ def check_bool(name: str, value) -> bool:
     """
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
-    raise TypeError(f"Expected `{name}` to be a boolean (True or False). {_received(name, value)}")
+    raise TypeError(f"Expected `{name}` to be a boolean (True or False). {received(name, value)}")
 
 
 def _interval(low, high, low_inclusive: bool, high_inclusive: bool) -> str:
@@ -73,12 +76,12 @@ def check_int(name: str, value, low: int, high: int) -> int:
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(
-            f"Expected `{name}` to be an integer in [{low}, {high}]. {_received(name, value)}"
+            f"Expected `{name}` to be an integer in [{low}, {high}]. {received(name, value)}"
         )
     value = int(value)
     if not low <= value <= high:
         raise ValueError(
-            f"Expected `{name}` to be an integer in [{low}, {high}]. {_received(name, value)}"
+            f"Expected `{name}` to be an integer in [{low}, {high}]. {received(name, value)}"
         )
     return value
 
@@ -109,15 +112,29 @@ def check_float(
     interval = _interval(low, high, low_inclusive, high_inclusive)
     expected = f"Expected `{name}` to be a finite number in {interval}."
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{expected} {_received(name, value)}")
+        raise TypeError(f"{expected} {received(name, value)}")
     value = float(value)
     if not math.isfinite(value):
-        raise ValueError(f"{expected} {_received(name, value)}")
+        raise ValueError(f"{expected} {received(name, value)}")
     above_low = value >= low if low_inclusive else value > low
     below_high = value <= high if high_inclusive else value < high
     if not (above_low and below_high):
-        raise ValueError(f"{expected} {_received(name, value)}")
+        raise ValueError(f"{expected} {received(name, value)}")
     return value
+
+
+# Largest seed: NumPy's, Keras's set_random_seed and tf.random's seeds are 32-bit.
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(name: str, value) -> int:
+    """A random seed: an integer in ``[0, 2**32 - 1]``, returned as a Python ``int``.
+
+    Raises:
+        TypeError: not an integer.
+        ValueError: negative or above ``2**32 - 1``.
+    """
+    return check_int(name, value, 0, MAX_SEED)
 
 
 def check_choice(name: str, value, choices: Iterable):
@@ -130,7 +147,7 @@ def check_choice(name: str, value, choices: Iterable):
     # Same type and equal: True is not accepted for 1, nor 1.0 for 1, nor a list for anything.
     if any(type(value) is type(choice) and value == choice for choice in choices):
         return value
-    raise ValueError(f"Expected `{name}` to be one of {choices}. {_received(name, value)}")
+    raise ValueError(f"Expected `{name}` to be one of {choices}. {received(name, value)}")
 
 
 def check_str(name: str, value, max_length: int = 1000) -> str:
@@ -141,11 +158,11 @@ def check_str(name: str, value, max_length: int = 1000) -> str:
         ValueError: empty or too long.
     """
     if not isinstance(value, str):
-        raise TypeError(f"Expected `{name}` to be a string. {_received(name, value)}")
+        raise TypeError(f"Expected `{name}` to be a string. {received(name, value)}")
     if not value or len(value) > max_length:
         raise ValueError(
             f"Expected `{name}` to be a non-empty string of at most {max_length} characters. "
-            f"{_received(name, value)}"
+            f"{received(name, value)}"
         )
     return value
 
@@ -164,10 +181,10 @@ def check_pixel_range(name: str, value) -> tuple[float, float]:
         ValueError: non-finite bounds, bounds out of range, or ``low >= high``.
     """
     if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise TypeError(f"Expected `{name}` to be a pair (low, high). {_received(name, value)}")
+        raise TypeError(f"Expected `{name}` to be a pair (low, high). {received(name, value)}")
     low, high = (check_float(name, bound, -MAX_PIXEL_VALUE, MAX_PIXEL_VALUE) for bound in value)
     if not low < high:
-        raise ValueError(f"Expected `{name}` to be (low, high) with low < high. {_received(name, value)}")
+        raise ValueError(f"Expected `{name}` to be (low, high) with low < high. {received(name, value)}")
     return low, high
 
 
@@ -190,7 +207,7 @@ def check_images(name: str, value, pixel_range: tuple[float, float], rank: int |
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as error:  # ragged nested lists
-        raise TypeError(f"Expected `{name}` to be a numeric array. {_received(name, value)}") from error
+        raise TypeError(f"Expected `{name}` to be a numeric array. {received(name, value)}") from error
     array = _widen(array)
     if array.dtype == np.bool_ or not (
         np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
@@ -277,11 +294,11 @@ def check_array(
         ValueError: the wrong number of axes, empty, too large, NaN or infinite values.
     """
     if isinstance(value, (str, bytes)):
-        raise TypeError(f"Expected `{name}` to be a numeric array. {_received(name, value)}")
+        raise TypeError(f"Expected `{name}` to be a numeric array. {received(name, value)}")
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as error:  # ragged nested lists
-        raise TypeError(f"Expected `{name}` to be a numeric array. {_received(name, value)}") from error
+        raise TypeError(f"Expected `{name}` to be a numeric array. {received(name, value)}") from error
     array = _widen(array)
     is_int = np.issubdtype(array.dtype, np.integer) and array.dtype != np.bool_
     is_float = np.issubdtype(array.dtype, np.floating)
@@ -337,12 +354,37 @@ def check_shape(name: str, value, length: int | Iterable[int] | None = None, low
     wanted = " or ".join(str(n) for n in allowed) if length is not None else "1 to 8"
     expected = f"Expected `{name}` to be a tuple of {wanted} integers in [{low}, {high}]."
     if not isinstance(value, (tuple, list)):
-        raise TypeError(f"{expected} {_received(name, value)}")
+        raise TypeError(f"{expected} {received(name, value)}")
     if any(isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral) for v in value):
-        raise TypeError(f"{expected} {_received(name, value)}")
+        raise TypeError(f"{expected} {received(name, value)}")
     if len(value) not in allowed or not all(low <= v <= high for v in value):
-        raise ValueError(f"{expected} {_received(name, value)}")
+        raise ValueError(f"{expected} {received(name, value)}")
     return tuple(int(v) for v in value)
+
+
+# Longest path argument, in characters (Linux's PATH_MAX).
+MAX_PATH_LENGTH = 4096
+
+
+def check_path(name: str, value) -> pathlib.Path:
+    """A path (a ``str`` or ``os.PathLike``): non-empty, at most 4,096 characters, no NUL byte.
+
+    Whether the file exists is not checked here: opening it says so.
+
+    Raises:
+        TypeError: neither a string nor a path (bytes, a number, ``None``).
+        ValueError: empty, too long, or holding a NUL byte.
+    """
+    text = os.fspath(value) if isinstance(value, os.PathLike) else value
+    expected = (
+        f"Expected `{name}` to be a path (a string or a pathlib.Path): non-empty, at most "
+        f"{MAX_PATH_LENGTH:,} characters, without NUL bytes."
+    )
+    if not isinstance(text, str):
+        raise TypeError(f"{expected} {received(name, value)}")
+    if not text or len(text) > MAX_PATH_LENGTH or "\0" in text:
+        raise ValueError(f"{expected} {received(name, value)}")
+    return pathlib.Path(text)
 
 
 def check_callable(name: str, value):
@@ -352,7 +394,7 @@ def check_callable(name: str, value):
         TypeError: anything else.
     """
     if not callable(value):
-        raise TypeError(f"Expected `{name}` to be callable (a function or a model). {_received(name, value)}")
+        raise TypeError(f"Expected `{name}` to be callable (a function or a model). {received(name, value)}")
     return value
 
 

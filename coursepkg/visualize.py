@@ -546,7 +546,7 @@ def visualize_filter(
     preprocess = validation.optional(validation.check_callable, "preprocess", preprocess)
     if value_range is not None:
         value_range = validation.check_pixel_range("value_range", value_range)
-    seed = validation.check_int("seed", seed, low=0, high=2**32 - 1)
+    seed = validation.check_seed("seed", seed)
     input_shape = tuple(model.inputs[0].shape[1:])  # (height, width, channels), maybe with None
     image_size = _check_image_size(image_size, input_shape, model.name)
     shape = (int(image_size[0]), int(image_size[1]), int(input_shape[-1]))

@@ -165,3 +165,15 @@ def test_bfloat16_outputs_of_mixed_precision_models_are_read_as_float32():
     outputs = np.ones((2, 3), dtype=ml_dtypes.bfloat16)  # model.predict under mixed_bfloat16
     assert validation.check_array("x", outputs).dtype == np.float32
     assert validation.check_images("x", outputs, (0.0, 1.0)).dtype == np.float32
+
+
+def test_check_seed_and_check_path():
+    assert validation.check_seed("seed", np.uint32(2**32 - 1)) == 2**32 - 1
+    with pytest.raises(ValueError, match=r"Expected `seed` to be an integer in \[0, 4294967295\]"):
+        validation.check_seed("seed", -1)
+    assert str(validation.check_path("path", "a/b")) == "a/b"
+    with pytest.raises(TypeError, match="Expected `path` to be a path.*Received: path=b'a'"):
+        validation.check_path("path", b"a")
+    for value in ("", "a\0b", "x" * 5000):
+        with pytest.raises(ValueError, match="Expected `path` to be a path"):
+            validation.check_path("path", value)

@@ -14,6 +14,7 @@ import keras
 from keras import layers
 
 from coursepkg import validation
+from coursepkg.validation import check_bool, check_choice  # noqa: F401 (the builders import them from here)
 
 POOLING_CHOICES = (None, "avg", "max")
 WEIGHTS_CHOICES = (None, "imagenet")
@@ -64,16 +65,6 @@ def check_sizes(name, values, high, length=None):
     """A tuple of 1 to `MAX_STAGES` integers in `[1, high]` (exactly `length` if given)."""
     lengths = range(1, MAX_STAGES + 1) if length is None else length
     return validation.check_shape(name, values, length=lengths, low=1, high=high)
-
-
-def check_choice(name, value, choices):
-    """One of `choices` (same type and equal: `1` is not `True`, nor `"A "` `"A"`)."""
-    return validation.check_choice(name, value, choices)
-
-
-def check_bool(name, value):
-    """A real boolean: `True` or `False`, never `"no"` or `0`."""
-    return validation.check_bool(name, value)
 
 
 def check_name(value, argument="name"):
